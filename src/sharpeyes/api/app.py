@@ -1,0 +1,68 @@
+"""The FastAPI application: thin routers over the services, problem documents, the first web page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from sharpeyes import __version__
+from sharpeyes.api.deps import current_user_dependency
+from sharpeyes.api.problems import install_problem_handlers
+from sharpeyes.api.routers.auth import auth_router
+from sharpeyes.api.routers.cameras import cameras_router
+from sharpeyes.api.routers.health import health_router
+from sharpeyes.services.container import Services
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+class BackgroundWorker(Protocol):
+    """A long-lived loop that runs while the app serves."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def create_app(services: Services, workers: Sequence[BackgroundWorker] = ()) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for worker in workers:
+            await worker.start()
+        try:
+            yield
+        finally:
+            for worker in reversed(workers):
+                await worker.stop()
+
+    app = FastAPI(
+        title="Sharp Eyes",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    current_user = current_user_dependency(services.accounts)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router(services.accounts, current_user))
+    api.include_router(cameras_router(services.cameras), dependencies=[Depends(current_user)])
+    app.include_router(api)
+    app.include_router(health_router())
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app

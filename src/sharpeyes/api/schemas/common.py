@@ -1,0 +1,25 @@
+"""Shapes shared by several routers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; ``code`` is stable for scripts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": Problem, "description": "Not signed in"},
+    404: {"model": Problem, "description": "No such resource"},
+    422: {"model": Problem, "description": "Invalid input"},
+}

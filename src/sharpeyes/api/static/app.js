@@ -1,0 +1,141 @@
+"use strict";
+// The first page: sign in, then a wall of camera snapshots refreshed every second.
+
+const TEXT = {
+  zh: {
+    title: "雪亮 · 视频联网平台", signin: "登录", username: "用户名", password: "密码", logout: "退出",
+    lang: "English", online: "在线", connecting: "连接中", offline: "离线", error: "故障",
+    summary: (n, on) => `共 ${n} 路摄像机，${on} 路在线`, nopicture: "暂无画面",
+    badlogin: "用户名或密码错误",
+  },
+  en: {
+    title: "Sharp Eyes · public video network", signin: "Sign in", username: "User name", password: "Password",
+    logout: "Sign out", lang: "中文", online: "online", connecting: "connecting", offline: "offline", error: "error",
+    summary: (n, on) => `${n} cameras, ${on} online`, nopicture: "no picture yet",
+    badlogin: "wrong user name or password",
+  },
+};
+
+let lang = localStorage.getItem("sharpeyes.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+let token = sessionStorage.getItem("sharpeyes.token");
+let timer = null;
+const tiles = new Map();
+
+const $ = (id) => document.getElementById(id);
+const t = (key) => TEXT[lang][key];
+
+function applyLanguage() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $("lang").textContent = t("lang");
+  document.title = t("title");
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {}, token ? { Authorization: `Bearer ${token}` } : {});
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.status === 401 && token) { signOut(); throw new Error("signed out"); }
+  return response;
+}
+
+function showLogin() {
+  $("login").hidden = false; $("wall").hidden = true; $("logout").hidden = true;
+}
+
+function showWall() {
+  $("login").hidden = true; $("wall").hidden = false; $("logout").hidden = false;
+  refresh();
+  timer = setInterval(refresh, 1000);
+}
+
+function signOut() {
+  token = null; sessionStorage.removeItem("sharpeyes.token");
+  clearInterval(timer); timer = null;
+  tiles.forEach((tile) => { if (tile.url) URL.revokeObjectURL(tile.url); });
+  tiles.clear(); $("grid").replaceChildren();
+  showLogin();
+}
+
+function tileFor(camera) {
+  let tile = tiles.get(camera.id);
+  if (tile) return tile;
+  const root = document.createElement("article");
+  root.className = "camera"; root.dataset.cameraId = camera.id;
+  root.innerHTML = '<div class="frame"><span class="none"></span></div>' +
+    '<div class="meta"><span class="name"></span><span class="badge"></span><span class="reason"></span></div>';
+  $("grid").appendChild(root);
+  tile = { root, url: null, busy: false };
+  tiles.set(camera.id, tile);
+  return tile;
+}
+
+function render(camera) {
+  const tile = tileFor(camera);
+  tile.root.querySelector(".name").textContent = camera.name;
+  const badge = tile.root.querySelector(".badge");
+  badge.className = `badge ${camera.status}`; badge.textContent = t(camera.status);
+  tile.root.dataset.status = camera.status;
+  tile.root.querySelector(".reason").textContent = camera.status === "online" ? "" : camera.status_reason;
+  if (!tile.url) tile.root.querySelector(".none").textContent = t("nopicture");
+  if (camera.status === "online") loadSnapshot(camera.id, tile);
+}
+
+async function loadSnapshot(id, tile) {
+  if (tile.busy) return;
+  tile.busy = true;
+  try {
+    const response = await api(`/api/v1/cameras/${encodeURIComponent(id)}/snapshot.jpg`);
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    let img = tile.root.querySelector("img");
+    if (!img) {
+      img = document.createElement("img"); img.alt = "";
+      tile.root.querySelector(".frame").replaceChildren(img);
+    }
+    img.src = url;
+    img.dataset.frameTime = response.headers.get("X-Frame-Time") || "";
+    if (tile.url) URL.revokeObjectURL(tile.url);
+    tile.url = url;
+  } catch (err) {
+    // a failed refresh is retried on the next tick
+  } finally {
+    tile.busy = false;
+  }
+}
+
+async function refresh() {
+  let cameras;
+  try {
+    const response = await api("/api/v1/cameras");
+    if (!response.ok) return;
+    cameras = await response.json();
+  } catch (err) { return; }
+  const seen = new Set(cameras.map((c) => c.id));
+  tiles.forEach((tile, id) => { if (!seen.has(id)) { tile.root.remove(); tiles.delete(id); } });
+  cameras.forEach(render);
+  const online = cameras.filter((c) => c.status === "online").length;
+  $("summary").textContent = t("summary")(cameras.length, online);
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  $("login-error").textContent = "";
+  const response = await fetch("/api/v1/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
+  });
+  if (!response.ok) { $("login-error").textContent = t("badlogin"); return; }
+  token = (await response.json()).access_token;
+  sessionStorage.setItem("sharpeyes.token", token);
+  showWall();
+});
+
+$("logout").addEventListener("click", signOut);
+$("lang").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sharpeyes.lang", lang);
+  applyLanguage(); refresh();
+});
+
+applyLanguage();
+if (token) showWall(); else showLogin();

@@ -1,0 +1,51 @@
+"""Builds the parts of one process from its settings: the only place that knows every layer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from sharpeyes.core.settings import Settings
+from sharpeyes.core.urls import redact_text
+from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.cameras import CameraService
+from sharpeyes.services.container import Services
+from sharpeyes.store.database import create_db_engine, migrate, session_factory
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    services: Services
+    streams: StreamManager | None
+
+
+def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
+    """Open (and migrate) the store; with ``with_streams`` also the stream manager that serving needs."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
+    services = Services(
+        accounts=AccountService(sessions, settings.auth),
+        cameras=CameraService(sessions, streams),
+    )
+    return Runtime(settings, engine, services, streams)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,47 @@
+"""Camera domain types."""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+RtspTransport = Literal["tcp", "udp"]
+
+CAMERA_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+
+class CameraStatus(enum.StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Camera:
+    """One video channel. Identity is the id, never the address."""
+
+    id: str
+    name: str
+    source_url: str
+    rtsp_transport: RtspTransport
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CameraState:
+    """What a stream session knows about its camera right now."""
+
+    status: CameraStatus
+    reason: str
+    since: datetime
+    last_frame_at: datetime | None = None
+
+
+def new_camera_id() -> str:
+    """A random 16-hex-digit id for cameras that bring no hardware/channel id of their own."""
+    return secrets.token_hex(8)

@@ -1,0 +1,29 @@
+"""Compressed media as it crosses from protocols to media: plain values, no library objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """The video stream a source delivers."""
+
+    codec: str
+    width: int
+    height: int
+    time_base: Fraction
+    extradata: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPacket:
+    """One compressed video packet. ``pts``/``dts`` count ``time_base`` units; ``received_s`` is monotonic."""
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    time_base: Fraction
+    keyframe: bool
+    received_s: float

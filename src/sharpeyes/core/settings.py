@@ -1,0 +1,131 @@
+"""One typed settings tree: defaults < YAML file < ``SHARPEYES_*`` environment < explicit arguments.
+
+Validation here is pure; reading the file and reporting errors with line numbers lives in ``config_file``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "SHARPEYES_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    """Where the HTTP server listens."""
+
+    host: str = Field("127.0.0.1", title="Listen address", description="Interface address for the web server.")
+    port: int = Field(8080, ge=1, le=65535, title="Listen port", description="TCP port for the web server.")
+
+
+class StreamSettings(_Section):
+    """How stream sessions talk to cameras."""
+
+    open_timeout_s: float = Field(
+        5.0, gt=0, le=120, title="Open timeout", description="Seconds to wait for a camera to answer."
+    )
+    read_timeout_s: float = Field(
+        5.0, gt=0, le=120, title="Read timeout", description="Seconds without a packet before a stream is stalled."
+    )
+    reconnect_initial_s: float = Field(
+        0.5, gt=0, le=60, title="First retry delay", description="Delay before the first reconnect attempt."
+    )
+    reconnect_max_s: float = Field(
+        5.0, gt=0, le=600, title="Longest retry delay", description="Cap of the exponential reconnect backoff."
+    )
+    gop_packets_max: int = Field(
+        900, ge=10, le=100_000, title="GOP buffer", description="Packets kept since the last keyframe."
+    )
+    consumer_queue_packets: int = Field(
+        512, ge=8, le=100_000, title="Consumer queue", description="Packets a slow consumer may lag before drops."
+    )
+
+
+class AuthSettings(_Section):
+    """Login sessions."""
+
+    token_ttl_s: int = Field(
+        12 * 3600, ge=60, le=30 * 86400, title="Token lifetime", description="Seconds a login token stays valid."
+    )
+
+
+class SnapshotSettings(_Section):
+    """Still images taken from live streams."""
+
+    jpeg_quality: int = Field(80, ge=10, le=95, title="JPEG quality", description="Quality of snapshot JPEGs.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one Sharp Eyes installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        extra="forbid",
+        frozen=True,
+        title="Sharp Eyes settings",
+    )
+
+    data_dir: Path = Field(
+        Path("sharpeyes-data"), title="Data directory", description="Holds the database and recordings."
+    )
+    database_url: str | None = Field(
+        None, title="Database URL", description="SQLAlchemy URL; default is SQLite inside the data directory."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", title="Log level", description="Lowest level of log lines written."
+    )
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    streams: StreamSettings = Field(default_factory=StreamSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sharpeyes.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileValues(settings_cls))
+
+
+_file_values: ContextVar[Mapping[str, Any] | None] = ContextVar("sharpeyes_file_values", default=None)
+
+
+@contextmanager
+def file_values(values: Mapping[str, Any]) -> Iterator[None]:
+    """Make ``values`` (a parsed settings file) the file layer of ``Settings()`` built inside the block."""
+    token = _file_values.set(values)
+    try:
+        yield
+    finally:
+        _file_values.reset(token)
+
+
+class _FileValues(PydanticBaseSettingsSource):
+    """The settings-file layer, below the environment."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return (_file_values.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_values.get() or {})

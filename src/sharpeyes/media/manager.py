@@ -1,0 +1,90 @@
+"""All stream sessions of this process, keyed by camera id."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sharpeyes.core.cameras import Camera, CameraState
+from sharpeyes.core.errors import UnavailableError
+from sharpeyes.core.settings import SnapshotSettings, StreamSettings
+from sharpeyes.media.session import SourceOpener, StreamSession
+from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
+from sharpeyes.protocols.sources import SourceOptions, open_source
+
+
+class StreamManager:
+    def __init__(
+        self, streams: StreamSettings, snapshots: SnapshotSettings, opener: SourceOpener = open_source
+    ) -> None:
+        self._streams = streams
+        self._snapshots = snapshots
+        self._opener = opener
+        self._lock = threading.Lock()
+        self._sessions: dict[str, StreamSession] = {}
+        self._stopping: list[StreamSession] = []
+
+    def ensure(self, camera: Camera) -> StreamSession:
+        """Run a session for ``camera``; a changed source restarts it."""
+        options = SourceOptions(
+            rtsp_transport=camera.rtsp_transport,
+            open_timeout_s=self._streams.open_timeout_s,
+            read_timeout_s=self._streams.read_timeout_s,
+        )
+        with self._lock:
+            session = self._sessions.get(camera.id)
+            if session is not None and (session.url, session.options) == (camera.source_url, options):
+                return session
+            if session is not None:
+                self._retire(session)
+            session = StreamSession(
+                camera.id,
+                camera.source_url,
+                options,
+                self._streams,
+                SnapshotTaker(self._snapshots.jpeg_quality),
+                self._opener,
+            )
+            self._sessions[camera.id] = session
+        session.start()
+        return session
+
+    def stop(self, camera_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(camera_id, None)
+            if session is not None:
+                self._retire(session)
+
+    def camera_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._sessions)
+
+    def get(self, camera_id: str) -> StreamSession | None:
+        with self._lock:
+            return self._sessions.get(camera_id)
+
+    def state(self, camera_id: str) -> CameraState | None:
+        session = self.get(camera_id)
+        return session.state if session is not None else None
+
+    def snapshot(self, camera_id: str) -> Snapshot:
+        session = self.get(camera_id)
+        if session is None:
+            raise UnavailableError("the camera has no running stream session", code="no_session")
+        return session.snapshot()
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop every session and wait (bounded) for their threads to close their connections."""
+        with self._lock:
+            for session in self._sessions.values():
+                self._retire(session)
+            self._sessions.clear()
+            retired, self._stopping = self._stopping, []
+        deadline = time.monotonic() + timeout_s
+        for session in retired:
+            session.join(max(0.0, deadline - time.monotonic()))
+
+    def _retire(self, session: StreamSession) -> None:
+        session.stop()
+        self._stopping = [s for s in self._stopping if not s.join(0)]
+        self._stopping.append(session)

@@ -1,0 +1,92 @@
+"""Fan-out of one upstream packet stream to many consumers, plus the packets since the last keyframe."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+
+from sharpeyes.core.media import EncodedPacket, StreamInfo
+
+
+class Subscription:
+    """A consumer's bounded queue. When the consumer lags, new packets are dropped and counted."""
+
+    def __init__(self, name: str, max_packets: int) -> None:
+        self.name = name
+        self.dropped = 0
+        self._queue: queue.Queue[EncodedPacket] = queue.Queue(maxsize=max_packets)
+
+    def offer(self, packet: EncodedPacket) -> None:
+        try:
+            self._queue.put_nowait(packet)
+        except queue.Full:
+            self.dropped += 1
+
+    def get(self, timeout_s: float) -> EncodedPacket | None:
+        """The next packet, or None when none arrived within ``timeout_s``."""
+        try:
+            return self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class GopView:
+    """The packets from the latest keyframe on; ``serial`` grows with every published packet."""
+
+    info: StreamInfo
+    packets: tuple[EncodedPacket, ...]
+    serial: int
+
+
+class PacketRelay:
+    def __init__(self, *, gop_packets_max: int, consumer_queue_packets: int) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: list[Subscription] = []
+        self._gop: list[EncodedPacket] = []
+        self._info: StreamInfo | None = None
+        self._serial = 0
+        self._gop_max = gop_packets_max
+        self._queue_max = consumer_queue_packets
+
+    def subscribe(self, name: str) -> Subscription:
+        subscription = Subscription(name, self._queue_max)
+        with self._lock:
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+    @property
+    def consumer_count(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def set_info(self, info: StreamInfo) -> None:
+        """A (re)connected upstream: earlier packets cannot be decoded with the new parameters."""
+        with self._lock:
+            self._info = info
+            self._gop.clear()
+
+    def publish(self, packet: EncodedPacket) -> None:
+        with self._lock:
+            self._serial += 1
+            if packet.keyframe:
+                self._gop = [packet]
+            elif self._gop and len(self._gop) < self._gop_max:
+                self._gop.append(packet)
+            else:
+                self._gop.clear()  # no keyframe for too long: wait for the next one
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.offer(packet)
+
+    def gop(self) -> GopView | None:
+        with self._lock:
+            if self._info is None or not self._gop:
+                return None
+            return GopView(self._info, tuple(self._gop), self._serial)

@@ -1,0 +1,128 @@
+"""One upstream connection per camera: read packets, fan them out, reconnect with capped backoff.
+
+PyAV reads block, so each session owns one thread; everything it shares is behind a lock or immutable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sharpeyes.core.cameras import CameraState, CameraStatus
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import SourceError
+from sharpeyes.core.settings import StreamSettings
+from sharpeyes.core.urls import redact_text
+from sharpeyes.media.relay import PacketRelay
+from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
+from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
+
+logger = logging.getLogger(__name__)
+
+SourceOpener = Callable[[str, SourceOptions], PacketSource]
+
+
+class StreamSession:
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        options: SourceOptions,
+        settings: StreamSettings,
+        snapshots: SnapshotTaker,
+        opener: SourceOpener = open_source,
+    ) -> None:
+        self.camera_id = camera_id
+        self.url = url
+        self.options = options
+        self.relay = PacketRelay(
+            gop_packets_max=settings.gop_packets_max, consumer_queue_packets=settings.consumer_queue_packets
+        )
+        self._settings = settings
+        self._snapshots = snapshots
+        self._opener = opener
+        self._log = logging.LoggerAdapter(logger, {"camera_id": camera_id})
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._state = CameraState(CameraStatus.CONNECTING, "connecting to the camera", utcnow())
+        self._last_packet_s: float | None = None
+        self._online_this_attempt = False
+        self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the session to end; it closes its connection within one read timeout."""
+        self._stop.set()
+
+    def join(self, timeout_s: float) -> bool:
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def state(self) -> CameraState:
+        with self._lock:
+            state, last = self._state, self._last_packet_s
+        if last is None:
+            return state
+        age = timedelta(seconds=max(0.0, time.monotonic() - last))
+        return CameraState(state.status, state.reason, state.since, utcnow() - age)
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshots.take(self.relay.gop())
+
+    def _run(self) -> None:
+        delay_s = self._settings.reconnect_initial_s
+        while not self._stop.is_set():
+            failure: SourceError | None = None
+            try:
+                self._stream_once()
+            except SourceError as err:
+                failure = err
+            except Exception as err:  # a bug must not end the camera's session
+                self._log.exception("unexpected failure in stream session of camera %s", self.camera_id)
+                failure = SourceError(f"internal error: {redact_text(str(err))}")
+            if self._online_this_attempt:
+                delay_s = self._settings.reconnect_initial_s
+            if failure is not None:
+                self._failed(failure, delay_s)
+            if self._stop.wait(delay_s):
+                break
+            delay_s = min(delay_s * 2, self._settings.reconnect_max_s)
+        self._log.info("camera %s: stream session stopped", self.camera_id)
+
+    def _stream_once(self) -> None:
+        """Stream until the source fails (raises) or the session is stopped (returns)."""
+        self._online_this_attempt = False
+        source = self._opener(self.url, self.options)
+        try:
+            self.relay.set_info(source.open())
+            for packet in source.packets():
+                self.relay.publish(packet)
+                with self._lock:
+                    self._last_packet_s = packet.received_s
+                if not self._online_this_attempt:
+                    self._online_this_attempt = True
+                    self._set(CameraStatus.ONLINE, "receiving video")
+                if self._stop.is_set():
+                    break
+        finally:
+            source.close()
+
+    def _failed(self, err: SourceError, retry_in_s: float) -> None:
+        status = CameraStatus.ERROR if err.permanent else CameraStatus.OFFLINE
+        self._set(status, f"{err.message}; retrying in {retry_in_s:g} s")
+
+    def _set(self, status: CameraStatus, reason: str) -> None:
+        with self._lock:
+            previous = self._state
+            if previous.status != status or previous.reason != reason:
+                since = previous.since if previous.status == status else utcnow()
+                self._state = CameraState(status, reason, since)
+        if previous.status != status:
+            level = logging.INFO if status is CameraStatus.ONLINE else logging.WARNING
+            self._log.log(level, "camera %s is %s: %s", self.camera_id, status.value, reason)

@@ -1,0 +1,62 @@
+"""Still images from a live stream, decoded only when someone asks (from the last keyframe on)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from typing import cast
+
+import av
+
+from sharpeyes.core.errors import UnavailableError
+from sharpeyes.media.relay import GopView
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    jpeg: bytes
+    width: int
+    height: int
+    received_s: float
+    """Monotonic time the newest packet in the picture arrived."""
+
+
+class SnapshotTaker:
+    """Decodes the current GOP on demand; viewers asking within the same packet share one decode."""
+
+    def __init__(self, jpeg_quality: int) -> None:
+        self._quality = jpeg_quality
+        self._lock = threading.Lock()
+        self._cached: tuple[int, Snapshot] | None = None
+
+    def take(self, gop: GopView | None) -> Snapshot:
+        if gop is None:
+            raise UnavailableError("no picture yet: the camera has not sent a keyframe", code="no_frame")
+        with self._lock:
+            if self._cached is not None and self._cached[0] == gop.serial:
+                return self._cached[1]
+            snapshot = self._decode(gop)
+            self._cached = (gop.serial, snapshot)
+            return snapshot
+
+    def _decode(self, gop: GopView) -> Snapshot:
+        try:
+            ctx = cast(av.VideoCodecContext, av.CodecContext.create(gop.info.codec, "r"))
+            if gop.info.extradata:
+                ctx.extradata = gop.info.extradata
+            last = None
+            for packet in gop.packets:
+                for frame in ctx.decode(av.Packet(packet.data)):
+                    last = frame
+            for frame in ctx.decode(None):
+                last = frame
+        except (av.FFmpegError, ValueError) as err:
+            raise UnavailableError(f"the latest picture could not be decoded: {err}", code="decode_failed") from err
+        if not isinstance(last, av.VideoFrame):
+            raise UnavailableError("no picture yet: the decoder produced no frame", code="no_frame")
+        buffer = io.BytesIO()
+        last.to_image().save(  # type: ignore[no-untyped-call]
+            buffer, format="JPEG", quality=self._quality
+        )
+        return Snapshot(buffer.getvalue(), last.width, last.height, gop.packets[-1].received_s)

@@ -1,0 +1,201 @@
+"""Sources read through PyAV: RTSP/HTTP cameras and files posing as cameras (paced, looped)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import av
+import av.error
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
+from sharpeyes.core.errors import (
+    SourceAuthError,
+    SourceEndedError,
+    SourceError,
+    SourceStalledError,
+    SourceUnreachableError,
+    SourceUnsupportedError,
+)
+from sharpeyes.core.media import EncodedPacket, StreamInfo
+from sharpeyes.core.urls import redact_text
+from sharpeyes.protocols.sources import SourceOptions
+
+_LONGEST_PACING_SLEEP_S = 1.0
+
+
+class _AvSource:
+    """Shared open/demux logic; subclasses say how to open and how to turn demuxing into packets."""
+
+    def __init__(self) -> None:
+        self._container: InputContainer | None = None
+        self._stream: VideoStream | None = None
+
+    def _open_container(self, target: str, options: dict[str, str], timeout: tuple[float, float] | None) -> None:
+        try:
+            container = av.open(target, mode="r", options=options, timeout=timeout)
+        except Exception as err:
+            raise classify_error(err, opening=True, timeout_s=timeout[0] if timeout else None) from err
+        if not container.streams.video:
+            container.close()
+            raise SourceUnsupportedError("no video track: the source carries no video stream", code="no_video")
+        self._container = container
+        self._stream = container.streams.video[0]
+
+    def _info(self) -> StreamInfo:
+        stream = self._require_stream()
+        ctx = stream.codec_context
+        return StreamInfo(
+            codec=ctx.name,
+            width=ctx.width,
+            height=ctx.height,
+            time_base=stream.time_base or Fraction(1, 90000),
+            extradata=ctx.extradata,
+        )
+
+    def _require_stream(self) -> VideoStream:
+        if self._stream is None:
+            raise RuntimeError("source used before open()")
+        return self._stream
+
+    def _demux(self, read_timeout_s: float | None) -> Iterator[Any]:
+        container, stream = self._container, self._require_stream()
+        assert container is not None
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    yield packet
+        except SourceError:
+            raise
+        except Exception as err:
+            raise classify_error(err, opening=False, timeout_s=read_timeout_s) from err
+
+    def close(self) -> None:
+        if self._container is not None:
+            container, self._container, self._stream = self._container, None, None
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; nothing is lost
+                container.close()
+
+
+def _to_packet(packet: Any, time_base: Fraction, pts_offset: int = 0) -> EncodedPacket:
+    return EncodedPacket(
+        data=bytes(packet),
+        pts=None if packet.pts is None else packet.pts + pts_offset,
+        dts=None if packet.dts is None else packet.dts + pts_offset,
+        time_base=time_base,
+        keyframe=bool(packet.is_keyframe),
+        received_s=time.monotonic(),
+    )
+
+
+class NetworkSource(_AvSource):
+    """An RTSP or HTTP camera."""
+
+    def __init__(self, url: str, options: SourceOptions) -> None:
+        super().__init__()
+        self._url = url
+        self._options = options
+
+    def open(self) -> StreamInfo:
+        opts: dict[str, str] = (
+            {"rtsp_transport": self._options.rtsp_transport} if self._url.lower().startswith("rtsp") else {}
+        )
+        self._open_container(self._url, opts, (self._options.open_timeout_s, self._options.read_timeout_s))
+        return self._info()
+
+    def packets(self) -> Iterator[EncodedPacket]:
+        time_base = self._info().time_base
+        for packet in self._demux(self._options.read_timeout_s):
+            yield _to_packet(packet, time_base)
+        raise SourceEndedError("the camera closed the stream", code="stream_ended")
+
+
+class FileSource(_AvSource):
+    """A media file played like a camera: paced in real time and looped, unless told otherwise."""
+
+    def __init__(self, path: str, *, realtime: bool = True, loop: bool = True) -> None:
+        super().__init__()
+        self._path = path
+        self._realtime = realtime
+        self._loop = loop
+
+    @classmethod
+    def from_url(cls, url: str) -> FileSource:
+        """``file:///clip.mp4?loop=0&realtime=0`` turns looping or pacing off (both default on)."""
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        return cls(
+            unquote(parts.path),
+            realtime=query.get("realtime", ["1"])[0] not in {"0", "false", "no"},
+            loop=query.get("loop", ["1"])[0] not in {"0", "false", "no"},
+        )
+
+    def open(self) -> StreamInfo:
+        self._open_container(self._path, {}, None)
+        return self._info()
+
+    def packets(self) -> Iterator[EncodedPacket]:
+        time_base = self._info().time_base
+        clock_start = time.monotonic()
+        offset = 0
+        first_ts: int | None = None
+        while True:
+            last_ts = first_ts or 0
+            frame_ticks = 1
+            for packet in self._demux(None):
+                ts = packet.dts if packet.dts is not None else packet.pts
+                if ts is not None:
+                    first_ts = ts if first_ts is None else first_ts
+                    frame_ticks = max(1, ts - last_ts) if ts > last_ts else frame_ticks
+                    last_ts = ts
+                    if self._realtime:
+                        _sleep_until(clock_start + float((ts + offset - first_ts) * time_base))
+                yield _to_packet(packet, time_base, offset)
+            if not self._loop:
+                raise SourceEndedError("the file has ended", code="stream_ended")
+            offset += last_ts - (first_ts or 0) + frame_ticks
+            self._rewind()
+
+    def _rewind(self) -> None:
+        container = self._container
+        assert container is not None
+        try:
+            container.seek(0)
+        except Exception as err:
+            raise classify_error(err, opening=False, timeout_s=None) from err
+
+
+def _sleep_until(deadline_s: float) -> None:
+    delay = deadline_s - time.monotonic()
+    if delay > 0:
+        time.sleep(min(delay, _LONGEST_PACING_SLEEP_S))
+
+
+def classify_error(err: Exception, *, opening: bool, timeout_s: float | None) -> SourceError:
+    """Turn a PyAV/OS error into the narrow source error a person can act on (credentials redacted)."""
+    detail = redact_text(str(err))
+    if isinstance(err, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError | PermissionError):
+        return SourceAuthError(
+            "authentication failed: the camera refused the user name or password", code="auth_failed"
+        )
+    if isinstance(err, av.error.HTTPNotFoundError | FileNotFoundError):
+        return SourceUnsupportedError(f"not found: the camera or file has no such stream ({detail})", code="not_found")
+    if isinstance(err, av.error.ExitError | TimeoutError):
+        if opening:
+            return SourceUnreachableError(f"no answer within {timeout_s:g} s", code="timeout")
+        return SourceStalledError(f"stalled: no video for {timeout_s:g} s", code="stalled")
+    if isinstance(err, ConnectionRefusedError):
+        return SourceUnreachableError("unreachable: connection refused (is the camera on?)", code="refused")
+    if isinstance(err, av.error.ProtocolNotFoundError | av.error.InvalidDataError | av.error.DecoderNotFoundError):
+        return SourceUnsupportedError(f"not a video stream this platform can read ({detail})", code="unsupported")
+    if isinstance(err, EOFError | av.error.EOFError):
+        return SourceEndedError("the camera closed the stream", code="stream_ended")
+    if isinstance(err, OSError):
+        reason = err.strerror or detail
+        return SourceUnreachableError(f"unreachable: {reason}", code="unreachable")
+    return SourceError(f"source failed: {detail}")

@@ -1,0 +1,116 @@
+"""Users, passwords and login tokens. No default credentials: the first admin gets a generated password."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from sharpeyes.core.settings import AuthSettings
+from sharpeyes.store.accounts import AccessTokenRepository, StoredUser, UserRepository
+
+ADMIN_USERNAME = "admin"
+MIN_PASSWORD_LENGTH = 10
+_WRONG_LOGIN = "wrong user name or password / 用户名或密码错误"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_at: datetime
+
+
+def generate_password() -> str:
+    """A 16-character random password (about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+class AccountService:
+    def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+
+    def create_admin(self, password: str | None = None) -> tuple[User, str]:
+        """Create ``admin``; returns the user and its password (generated when not given)."""
+        password = self._check_password(password) if password is not None else generate_password()
+        with self._sessions.begin() as db:
+            users = UserRepository(db)
+            if users.find(ADMIN_USERNAME) is not None:
+                raise ConflictError("the admin user exists already", code="admin_exists")
+            stored = users.add(ADMIN_USERNAME, self._hasher.hash(password), "admin", utcnow())
+        return _to_user(stored), password
+
+    def reset_password(self, username: str, password: str | None = None) -> str:
+        """Set a new password (generated when not given) and revoke the user's open sessions."""
+        password = self._check_password(password) if password is not None else generate_password()
+        with self._sessions.begin() as db:
+            users = UserRepository(db)
+            stored = users.find(username)
+            if stored is None:
+                raise NotFoundError(f"no user named {username!r}", code="user_not_found")
+            users.set_password_hash(stored.id, self._hasher.hash(password))
+            AccessTokenRepository(db).revoke_all(stored.id)
+        return password
+
+    def user_exists(self, username: str) -> bool:
+        with self._sessions() as db:
+            return UserRepository(db).find(username) is not None
+
+    def login(self, username: str, password: str) -> IssuedToken:
+        with self._sessions.begin() as db:
+            stored = UserRepository(db).find(username)
+            if not self._verify(stored, password) or stored is None:
+                raise AuthenticationError(_WRONG_LOGIN, code="bad_credentials")
+            token = secrets.token_urlsafe(32)
+            now = utcnow()
+            expires_at = now + timedelta(seconds=self._settings.token_ttl_s)
+            AccessTokenRepository(db).add(_digest(token), stored.id, now, expires_at)
+        return IssuedToken(token, expires_at)
+
+    def authenticate(self, token: str) -> User:
+        with self._sessions() as db:
+            user_id = AccessTokenRepository(db).find_valid(_digest(token), utcnow())
+            stored = UserRepository(db).get(user_id) if user_id is not None else None
+        if stored is None:
+            raise AuthenticationError("sign in first: the token is missing, expired or revoked", code="bad_token")
+        return _to_user(stored)
+
+    def _verify(self, stored: StoredUser | None, password: str) -> bool:
+        try:
+            # Verify against a dummy hash for unknown users so timing does not reveal who exists.
+            return self._hasher.verify(stored.password_hash if stored else self._dummy_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @staticmethod
+    def _check_password(password: str) -> str:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInputError(
+                f"the password needs at least {MIN_PASSWORD_LENGTH} characters / 密码至少 {MIN_PASSWORD_LENGTH} 位",
+                code="weak_password",
+            )
+        return password
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _to_user(stored: StoredUser) -> User:
+    return User(stored.id, stored.username, stored.role)

@@ -1,0 +1,72 @@
+"""Queries over users and their access tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sharpeyes.core.clock import as_utc
+from sharpeyes.store.models import AccessTokenRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    id: int
+    username: str
+    password_hash: str
+    role: str
+
+
+class UserRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def find(self, username: str) -> StoredUser | None:
+        row = self._db.scalars(select(UserRow).where(UserRow.username == username)).first()
+        return _to_user(row) if row is not None else None
+
+    def get(self, user_id: int) -> StoredUser | None:
+        row = self._db.get(UserRow, user_id)
+        return _to_user(row) if row is not None else None
+
+    def add(self, username: str, password_hash: str, role: str, created_at: datetime) -> StoredUser:
+        row = UserRow(username=username, password_hash=password_hash, role=role, created_at=created_at)
+        self._db.add(row)
+        self._db.flush()
+        return _to_user(row)
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self._db.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
+
+
+class AccessTokenRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def add(self, token_sha256: str, user_id: int, created_at: datetime, expires_at: datetime) -> None:
+        self._db.add(
+            AccessTokenRow(
+                token_sha256=token_sha256,
+                user_id=user_id,
+                created_at=created_at,
+                expires_at=expires_at,
+                revoked=False,
+            )
+        )
+
+    def find_valid(self, token_sha256: str, now: datetime) -> int | None:
+        """The user id of an unrevoked, unexpired token, else None."""
+        row = self._db.get(AccessTokenRow, token_sha256)
+        if row is None or row.revoked or as_utc(row.expires_at) <= now:
+            return None
+        return row.user_id
+
+    def revoke_all(self, user_id: int) -> None:
+        self._db.execute(update(AccessTokenRow).where(AccessTokenRow.user_id == user_id).values(revoked=True))
+
+
+def _to_user(row: UserRow) -> StoredUser:
+    return StoredUser(id=row.id, username=row.username, password_hash=row.password_hash, role=row.role)

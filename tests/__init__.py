@@ -1,0 +1,1 @@
+"""Sharp Eyes test suite."""

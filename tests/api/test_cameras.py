@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.waiting import wait_for
+
+
+def _camera(client: TestClient, auth: dict[str, str], camera_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/cameras/{camera_id}", headers=auth)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_add_list_get_remove(client: TestClient, auth: dict[str, str], clip: Path) -> None:
+    created = client.post("/api/v1/cameras", json={"name": "东门 East gate", "source_url": clip.as_uri()}, headers=auth)
+    assert created.status_code == 201, created.text
+    camera_id = created.json()["id"]
+    assert [c["id"] for c in client.get("/api/v1/cameras", headers=auth).json()] == [camera_id]
+    assert _camera(client, auth, camera_id)["name"] == "东门 East gate"
+    assert client.delete(f"/api/v1/cameras/{camera_id}", headers=auth).status_code == 204
+    gone = client.get(f"/api/v1/cameras/{camera_id}", headers=auth)
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "camera_not_found"
+    assert client.delete(f"/api/v1/cameras/{camera_id}", headers=auth).status_code == 404
+
+
+def test_file_camera_goes_online_and_gives_fresh_snapshots(
+    client: TestClient, auth: dict[str, str], clip: Path
+) -> None:
+    camera_id = client.post("/api/v1/cameras", json={"name": "sim", "source_url": clip.as_uri()}, headers=auth).json()[
+        "id"
+    ]
+    wait_for(lambda: _camera(client, auth, camera_id)["status"] == "online", 10, "the camera to go online")
+    first = wait_for(
+        lambda: (r := client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)).status_code == 200 and r,
+        10,
+        "a snapshot",
+    )
+    assert first.headers["content-type"] == "image/jpeg"
+    assert first.content[:2] == b"\xff\xd8"
+    assert first.headers["cache-control"] == "no-store"
+    second = wait_for(
+        lambda: (
+            (r := client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)).headers["x-frame-time"]
+            > first.headers["x-frame-time"]
+            and r
+        ),
+        5,
+        "a newer snapshot",
+    )
+    assert second.content != first.content, "the picture moves"
+
+
+def test_password_never_comes_back(client: TestClient, auth: dict[str, str]) -> None:
+    body = {"name": "secret cam", "source_url": "rtsp://admin:hunter2@127.0.0.1:9/live"}
+    created = client.post("/api/v1/cameras", json=body, headers=auth).json()
+    listed = client.get("/api/v1/cameras", headers=auth).text
+    assert created["source_url"] == "rtsp://admin:***@127.0.0.1:9/live"
+    assert "hunter2" not in listed
+    camera = wait_for(lambda: (c := _camera(client, auth, created["id"]))["status"] == "offline" and c, 10, "offline")
+    assert "hunter2" not in str(camera)
+    assert "refused" in camera["status_reason"]
+
+
+def test_snapshot_without_a_picture_is_503_with_a_reason(client: TestClient, auth: dict[str, str]) -> None:
+    body = {"name": "dark", "source_url": "rtsp://127.0.0.1:9/none"}
+    camera_id = client.post("/api/v1/cameras", json=body, headers=auth).json()["id"]
+    response = client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)
+    assert response.status_code == 503
+    assert response.json()["code"] == "no_frame"
+    assert "keyframe" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "detail"),
+    [
+        ({}, 422, "invalid_request", "name"),
+        ({"name": "x"}, 422, "invalid_request", "source_url"),
+        ({"name": "x", "source_url": "ftp://h/a"}, 422, "bad_source_url", "scheme"),
+        ({"name": "x", "source_url": "rtsp:///nohost"}, 422, "bad_source_url", "no host"),
+        ({"name": "x", "source_url": "file://relative.mp4"}, 422, "bad_source_url", "absolute path"),
+        ({"name": "   ", "source_url": "rtsp://h/a"}, 422, "bad_camera_name", "name"),
+        ({"name": "x", "source_url": "rtsp://h/a", "id": "has space"}, 422, "bad_camera_id", "id"),
+        ({"name": "x", "source_url": "rtsp://h/a", "rtsp_transport": "sctp"}, 422, "invalid_request", "rtsp_transport"),
+        ({"name": "x", "source_url": "rtsp://h/a", "colour": "red"}, 422, "invalid_request", "colour"),
+    ],
+)
+def test_bad_camera_input(
+    client: TestClient, auth: dict[str, str], body: dict[str, str], status: int, code: str, detail: str
+) -> None:
+    response = client.post("/api/v1/cameras", json=body, headers=auth)
+    assert response.status_code == status, response.text
+    problem = response.json()
+    assert problem["code"] == code
+    assert detail in problem["detail"]
+    assert client.get("/api/v1/cameras", headers=auth).json() == []
+
+
+def test_duplicate_name_and_id_are_conflicts(client: TestClient, auth: dict[str, str]) -> None:
+    first = {"name": "gate", "source_url": "rtsp://127.0.0.1:9/a", "id": "34020000001320000001"}
+    assert client.post("/api/v1/cameras", json=first, headers=auth).status_code == 201
+    same_name = client.post("/api/v1/cameras", json={**first, "id": None}, headers=auth)
+    assert same_name.status_code == 409
+    assert same_name.json()["code"] == "camera_name_taken"
+    assert "gate" in same_name.json()["detail"]
+    same_id = client.post("/api/v1/cameras", json={**first, "name": "other"}, headers=auth)
+    assert same_id.status_code == 409
+    assert same_id.json()["code"] == "camera_id_taken"
+    assert len(client.get("/api/v1/cameras", headers=auth).json()) == 1
+
+
+def test_unknown_api_path_is_a_problem_document(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.get("/api/v1/nothing-here", headers=auth)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_first_page_is_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "/static/app.js" in page.text
+    assert client.get("/static/app.js").status_code == 200
