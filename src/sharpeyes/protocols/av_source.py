@@ -27,6 +27,8 @@ from sharpeyes.core.urls import redact_text
 from sharpeyes.protocols.sources import SourceOptions
 
 _LONGEST_PACING_SLEEP_S = 1.0
+_PROBE_US = 1_000_000
+_PROBE_BYTES = 1_000_000
 
 
 class _AvSource:

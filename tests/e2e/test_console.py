@@ -1,0 +1,90 @@
+"""The demo as a new user meets it: `sharpeyes demo`, then the first page in headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support.processes import PlatformProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
+    process = PlatformProcess(["demo", "--data-dir", str(tmp_path_factory.mktemp("demo"))])
+    try:
+        process.wait_healthy(180)
+        yield process
+    finally:
+        code = process.stop()
+        assert code in (0, 130, -2), f"the platform did not stop cleanly ({code}):\n{process.output}"
+        assert "Application shutdown complete" in process.output
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US")
+    yield context.new_page()
+    context.close()
+
+
+def _sign_in(page: Page, demo: PlatformProcess, password: str) -> None:
+    page.goto(demo.base_url)
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password)
+    page.click("form#login button[type=submit]")
+
+
+def test_demo_prints_a_login_and_shows_live_cameras(demo: PlatformProcess, page: Page) -> None:
+    password = demo.printed(r"password / 密码: (\S+)")
+    assert "user / 用户名: admin" in demo.output
+    _sign_in(page, demo, password)
+    tiles = page.locator("article.camera")
+    expect(tiles.nth(2)).to_be_visible(timeout=15_000)
+    count = tiles.count()
+    assert count >= 3
+    online = page.locator('article.camera[data-status="online"] img')
+    expect(online.nth(2)).to_be_visible(timeout=20_000)
+    first = online.first.get_attribute("data-frame-time")
+    page.wait_for_timeout(2_500)
+    assert online.first.get_attribute("data-frame-time") != first, "snapshots refresh every second"
+    widths = page.eval_on_selector_all(
+        'article.camera[data-status="online"] img', "imgs => imgs.map(i => i.naturalWidth)"
+    )
+    assert len(widths) >= 3
+    assert all(width > 0 for width in widths)
+    badge = page.locator("article.camera .badge.online").first
+    assert badge.inner_text() == "online"
+    page.click("#lang")
+    expect(badge).to_have_text("在线")
+
+
+def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page) -> None:
+    _sign_in(page, demo, "not-the-password")
+    expect(page.locator("#login-error")).to_have_text("wrong user name or password")
+    assert page.locator("#wall").is_hidden()

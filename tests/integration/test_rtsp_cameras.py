@@ -1,0 +1,140 @@
+"""Cameras served by a real RTSP server, through the API: transports, outages, stalls, credentials, fan-out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sharpeyes.cli.wiring import Runtime
+from tests.support.rtsp import RtspServer, rtsp_server_available
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.rtsp
+
+DEADLINE_S = 10.0
+"""The promise to operators: a camera's status follows its stream within ten seconds."""
+
+
+@pytest.fixture
+def server(clip: Path) -> Iterator[RtspServer]:
+    reason = rtsp_server_available()
+    if reason is not None:
+        pytest.fail(reason)
+    with RtspServer(clip) as running:
+        yield running
+
+
+def _add(client: TestClient, auth: dict[str, str], url: str, transport: str = "tcp") -> str:
+    body = {"name": f"rtsp {transport} {time.monotonic()}", "source_url": url, "rtsp_transport": transport}
+    response = client.post("/api/v1/cameras", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    camera_id: str = response.json()["id"]
+    return camera_id
+
+
+def _status(client: TestClient, auth: dict[str, str], camera_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"/api/v1/cameras/{camera_id}", headers=auth).json()
+    return body
+
+
+def _wait_status(client: TestClient, auth: dict[str, str], camera_id: str, status: str) -> dict[str, Any]:
+    return wait_for(
+        lambda: (s := _status(client, auth, camera_id))["status"] == status and s, DEADLINE_S, f"status {status}"
+    )
+
+
+def _snapshot_time(client: TestClient, auth: dict[str, str], camera_id: str) -> str | None:
+    response = client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)
+    if response.status_code != 200:
+        return None
+    assert response.content[:2] == b"\xff\xd8"
+    frame_time: str = response.headers["x-frame-time"]
+    return frame_time
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_rtsp_camera_goes_online_with_snapshots(
+    client: TestClient, auth: dict[str, str], server: RtspServer, transport: str
+) -> None:
+    camera_id = _add(client, auth, server.url, transport)
+    _wait_status(client, auth, camera_id, "online")
+    first = wait_for(lambda: _snapshot_time(client, auth, camera_id), DEADLINE_S, "a snapshot")
+    wait_for(lambda: (t := _snapshot_time(client, auth, camera_id)) and t > first, 5, "a newer snapshot")
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_camera_follows_the_server_down_and_up(
+    client: TestClient, auth: dict[str, str], server: RtspServer, runtime: Runtime, transport: str
+) -> None:
+    camera_id = _add(client, auth, server.url, transport)
+    _wait_status(client, auth, camera_id, "online")
+    other_id = _add(client, auth, server.url, "tcp")
+
+    server.stop()
+    stopped_at = time.monotonic()
+    offline = _wait_status(client, auth, camera_id, "offline")
+    assert time.monotonic() - stopped_at < DEADLINE_S
+    assert offline["status_reason"], "offline says why"
+
+    server.start()
+    started_at = time.monotonic()
+    _wait_status(client, auth, camera_id, "online")
+    assert time.monotonic() - started_at < DEADLINE_S
+    fresh_after = time.time()
+    frame_time = wait_for(lambda: _snapshot_time(client, auth, camera_id), DEADLINE_S, "a snapshot after restart")
+    assert datetime.fromisoformat(frame_time).timestamp() >= fresh_after - 1, "the snapshot is from the new stream"
+    _wait_status(client, auth, other_id, "online")
+    assert runtime.streams is not None
+    session = runtime.streams.get(camera_id)
+    assert session is not None
+    assert session.join(0) is False, "the session thread lives on"
+
+
+def test_a_stalled_stream_is_reported_and_recovers(
+    client: TestClient, auth: dict[str, str], server: RtspServer
+) -> None:
+    camera_id = _add(client, auth, server.url)
+    _wait_status(client, auth, camera_id, "online")
+    server.pause()
+    offline = _wait_status(client, auth, camera_id, "offline")
+    assert "stalled" in offline["status_reason"] or "no answer" in offline["status_reason"]
+    server.resume()
+    _wait_status(client, auth, camera_id, "online")
+
+
+def test_wrong_credentials_are_an_error_naming_the_cause(client: TestClient, auth: dict[str, str], clip: Path) -> None:
+    reason = rtsp_server_available()
+    if reason is not None:
+        pytest.fail(reason)
+    with RtspServer(clip, user="viewer", password="right-password") as locked:
+        wrong = locked.url.replace("right-password", "wrong-password")
+        bad_id = _add(client, auth, wrong)
+        good_id = _add(client, auth, locked.url)
+        failed = _wait_status(client, auth, bad_id, "error")
+        assert "authentication failed" in failed["status_reason"]
+        _wait_status(client, auth, good_id, "online")
+        listing = client.get("/api/v1/cameras", headers=auth).text
+        assert "right-password" not in listing
+        assert "wrong-password" not in listing
+
+
+def test_one_upstream_connection_serves_every_consumer(
+    client: TestClient, auth: dict[str, str], server: RtspServer, runtime: Runtime
+) -> None:
+    camera_id = _add(client, auth, server.url)
+    _wait_status(client, auth, camera_id, "online")
+    assert runtime.streams is not None
+    session = runtime.streams.get(camera_id)
+    assert session is not None
+    consumers = [session.relay.subscribe(name) for name in ("recorder", "viewer", "analytics")]
+    for _ in range(5):
+        wait_for(lambda: _snapshot_time(client, auth, camera_id), DEADLINE_S, "a snapshot")
+    for consumer in consumers:
+        assert consumer.get(DEADLINE_S) is not None
+    assert server.client_count == 1
