@@ -64,6 +64,7 @@ def test_demo_prints_a_login_and_shows_live_cameras(demo: PlatformProcess, page:
     password = demo.printed(r"password / 密码: (\S+)")
     assert "user / 用户名: admin" in demo.output
     _sign_in(page, demo, password)
+    expect(page.locator("form#login")).to_be_hidden()
     tiles = page.locator("article.camera")
     expect(tiles.nth(2)).to_be_visible(timeout=15_000)
     count = tiles.count()
@@ -87,4 +88,5 @@ def test_demo_prints_a_login_and_shows_live_cameras(demo: PlatformProcess, page:
 def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page) -> None:
     _sign_in(page, demo, "not-the-password")
     expect(page.locator("#login-error")).to_have_text("wrong user name or password")
-    assert page.locator("#wall").is_hidden()
+    expect(page.locator("#wall")).to_be_hidden()
+    expect(page.locator("form#login")).to_be_visible()

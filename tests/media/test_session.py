@@ -55,7 +55,7 @@ def test_reconnect_backoff_doubles_up_to_the_cap() -> None:
     assert session.join(2)
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     for gap, expected in zip(gaps, [0.1, 0.2, 0.4, 0.4, 0.4], strict=False):
-        assert expected * 0.9 <= gap < expected + 0.15, gaps
+        assert expected * 0.9 <= gap < expected + 0.3, gaps
 
 
 @pytest.mark.parametrize(
