@@ -39,7 +39,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime.services)) as test_client:
+    with TestClient(create_app(runtime.settings, runtime.services)) as test_client:
         yield test_client
 
 

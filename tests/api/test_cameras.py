@@ -80,7 +80,17 @@ def test_snapshot_without_a_picture_is_503_with_a_reason(client: TestClient, aut
     ("body", "status", "code", "detail"),
     [
         ({}, 422, "invalid_request", "name"),
-        ({"name": "x"}, 422, "invalid_request", "source_url"),
+        ({"name": "x", "source_url": 5}, 422, "invalid_request", "source_url"),
+        ({"name": "x", "source_url": "rtsp://h/a", "longitude": 118.8}, 422, "bad_position", "latitude"),
+        (
+            {"name": "x", "source_url": "rtsp://h/a", "longitude": 32.0, "latitude": 118.8},
+            422,
+            "bad_position",
+            "swapped",
+        ),
+        ({"name": "x", "source_url": "rtsp://h/a", "area_code": "999999"}, 422, "unknown_area", "no area 999999"),
+        ({"name": "x", "id": "34020000001180000001"}, 422, "bad_camera_id", "118 (NVR)"),
+        ({"name": "x", "id": "3402000000132000001"}, 422, "bad_camera_id", "20 digits"),
         ({"name": "x", "source_url": "ftp://h/a"}, 422, "bad_source_url", "scheme"),
         ({"name": "x", "source_url": "rtsp:///nohost"}, 422, "bad_source_url", "no host"),
         ({"name": "x", "source_url": "file://relative.mp4"}, 422, "bad_source_url", "absolute path"),
@@ -112,6 +122,27 @@ def test_duplicate_name_and_id_are_conflicts(client: TestClient, auth: dict[str,
     assert same_id.status_code == 409
     assert same_id.json()["code"] == "camera_id_taken"
     assert len(client.get("/api/v1/cameras", headers=auth).json()) == 1
+
+
+def test_a_camera_without_source_is_built_but_not_networked(client: TestClient, auth: dict[str, str]) -> None:
+    created = client.post("/api/v1/cameras", json={"name": "村委会 Village office"}, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["source_url"] is None
+    assert created.json()["status"] == "not_networked"
+
+
+def test_patch_changes_only_the_given_fields(client: TestClient, auth: dict[str, str], clip: Path) -> None:
+    camera = client.post("/api/v1/cameras", json={"name": "gate"}, headers=auth).json()
+    patched = client.patch(f"/api/v1/cameras/{camera['id']}", json={"source_url": clip.as_uri()}, headers=auth)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["name"] == "gate"
+    wait_for(lambda: _camera(client, auth, camera["id"])["status"] == "online", 10, "online after a source is set")
+    cleared = client.patch(f"/api/v1/cameras/{camera['id']}", json={"source_url": None}, headers=auth).json()
+    assert cleared["status"] == "not_networked"
+    bad = client.patch(f"/api/v1/cameras/{camera['id']}", json={"longitude": 200.0, "latitude": 30.0}, headers=auth)
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "bad_position"
+    assert client.patch("/api/v1/cameras/nope", json={"name": "x"}, headers=auth).status_code == 404
 
 
 def test_unknown_api_path_is_a_problem_document(client: TestClient, auth: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ def test_cameras_added_elsewhere_get_sessions_and_removed_ones_lose_them(runtime
     supervisor = StreamSupervisor(runtime.services.cameras, streams, interval_s=0.2)
     # a second process (the command line) writes to the same store
     admin = build_runtime(runtime.settings, with_streams=False)
-    with TestClient(create_app(runtime.services, workers=[supervisor])):
+    with TestClient(create_app(runtime.settings, runtime.services, workers=[supervisor])):
         assert before.id in streams.camera_ids(), "sessions start with the server"
         added = admin.services.cameras.add(CameraDraft("added by the CLI", clip.as_uri()))
         wait_for(lambda: added.id in streams.camera_ids(), 5, "a session for the new camera")

@@ -14,9 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from sharpeyes import __version__
 from sharpeyes.api.deps import current_user_dependency
 from sharpeyes.api.problems import install_problem_handlers
+from sharpeyes.api.routers.areas import areas_router, sites_router
 from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
+from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.health import health_router
+from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
 
 API_PREFIX = "/api/v1"
@@ -31,7 +34,7 @@ class BackgroundWorker(Protocol):
     async def stop(self) -> None: ...
 
 
-def create_app(services: Services, workers: Sequence[BackgroundWorker] = ()) -> FastAPI:
+def create_app(settings: Settings, services: Services, workers: Sequence[BackgroundWorker] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for worker in workers:
@@ -55,7 +58,12 @@ def create_app(services: Services, workers: Sequence[BackgroundWorker] = ()) -> 
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router(services.accounts, current_user))
-    api.include_router(cameras_router(services.cameras), dependencies=[Depends(current_user)])
+    guarded = [Depends(current_user)]
+    max_mb = settings.imports.max_upload_mb
+    api.include_router(cameras_router(services.cameras, services.inventory, max_mb), dependencies=guarded)
+    api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
+    api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
+    api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

@@ -17,6 +17,7 @@ from sharpeyes.core.errors import (
     InvalidInputError,
     NotFoundError,
     SharpEyesError,
+    TooLargeError,
     UnavailableError,
 )
 
@@ -27,6 +28,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[SharpEyesError], int], ...] = (
     (InvalidInputError, 422),
     (AuthenticationError, 401),
     (UnavailableError, 503),
+    (TooLargeError, 413),
 )
 
 

@@ -11,8 +11,13 @@ from sharpeyes.core.settings import Settings
 from sharpeyes.core.urls import redact_text
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
+from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.map import MapService
+from sharpeyes.services.sites import SiteService
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
 
 
@@ -34,6 +39,11 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     services = Services(
         accounts=AccountService(sessions, settings.auth),
         cameras=CameraService(sessions, streams),
+        areas=AreaService(sessions),
+        sites=SiteService(sessions),
+        inventory=InventoryService(sessions),
+        coverage=CoverageService(sessions, settings.coverage, streams.online_camera_ids if streams else None),
+        map=MapService(sessions, streams),
     )
     return Runtime(settings, engine, services, streams)
 

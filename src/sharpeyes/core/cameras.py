@@ -27,9 +27,14 @@ class Camera:
 
     id: str
     name: str
-    source_url: str
+    source_url: str | None
+    """None: built but not yet networked (联网)."""
     rtsp_transport: RtspTransport
     created_at: datetime
+    area_code: str | None = None
+    site_id: int | None = None
+    longitude: float | None = None
+    latitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,17 @@ class ConflictError(SharpEyesError):
 
 
 class InvalidInputError(SharpEyesError):
+    """Bad input; ``field`` names the field (or spreadsheet column) at fault when there is one."""
+
     code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class TooLargeError(SharpEyesError):
+    code = "too_large"
 
 
 class AuthenticationError(SharpEyesError):

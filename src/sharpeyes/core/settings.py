@@ -9,11 +9,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sharpeyes.core.areas import AreaLevel, SiteType
 
 ENV_PREFIX = "SHARPEYES_"
 ENV_NESTED_DELIMITER = "__"
@@ -67,6 +69,29 @@ class SnapshotSettings(_Section):
     jpeg_quality: int = Field(80, ge=10, le=95, title="JPEG quality", description="Quality of snapshot JPEGs.")
 
 
+class CoverageSettings(_Section):
+    """Coverage rules: the fewest cameras each area level and each kind of site must have."""
+
+    area_minimums: dict[AreaLevel, Annotated[int, Field(ge=1, le=1_000_000)]] = Field(
+        default_factory=lambda: {AreaLevel.TOWNSHIP: 10, AreaLevel.VILLAGE: 3},
+        title="Cameras per area",
+        description="Minimum cameras per area level (township, village…).",
+    )
+    site_minimums: dict[SiteType, Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        default_factory=lambda: {SiteType.SCHOOL: 1, SiteType.KINDERGARTEN: 1},
+        title="Cameras per site",
+        description="Minimum cameras per site of each type (school, kindergarten…).",
+    )
+
+
+class ImportSettings(_Section):
+    """Spreadsheet uploads."""
+
+    max_upload_mb: int = Field(
+        200, ge=1, le=10_000, title="Largest upload", description="Largest spreadsheet accepted by the API, in MB."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one Sharp Eyes installation."""
 
@@ -91,6 +116,8 @@ class Settings(BaseSettings):
     streams: StreamSettings = Field(default_factory=StreamSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
 
     @property
     def resolved_database_url(self) -> str:

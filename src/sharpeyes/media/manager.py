@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sharpeyes.core.cameras import Camera, CameraState
+from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.session import SourceOpener, StreamSession
@@ -25,7 +25,10 @@ class StreamManager:
         self._stopping: list[StreamSession] = []
 
     def ensure(self, camera: Camera) -> StreamSession:
-        """Run a session for ``camera``; a changed source restarts it."""
+        """Run a session for ``camera`` (which must have a source); a changed source restarts it."""
+        if camera.source_url is None:
+            raise ValueError(f"camera {camera.id} has no source to stream from")
+        url = camera.source_url
         options = SourceOptions(
             rtsp_transport=camera.rtsp_transport,
             open_timeout_s=self._streams.open_timeout_s,
@@ -33,13 +36,13 @@ class StreamManager:
         )
         with self._lock:
             session = self._sessions.get(camera.id)
-            if session is not None and (session.url, session.options) == (camera.source_url, options):
+            if session is not None and (session.url, session.options) == (url, options):
                 return session
             if session is not None:
                 self._retire(session)
             session = StreamSession(
                 camera.id,
-                camera.source_url,
+                url,
                 options,
                 self._streams,
                 SnapshotTaker(self._snapshots.jpeg_quality),
@@ -58,6 +61,11 @@ class StreamManager:
     def camera_ids(self) -> set[str]:
         with self._lock:
             return set(self._sessions)
+
+    def online_camera_ids(self) -> set[str]:
+        with self._lock:
+            sessions = list(self._sessions.values())
+        return {s.camera_id for s in sessions if s.state.status is CameraStatus.ONLINE}
 
     def get(self, camera_id: str) -> StreamSession | None:
         with self._lock:

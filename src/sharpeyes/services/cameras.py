@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.core.cameras import CAMERA_ID_PATTERN, Camera, CameraStatus, RtspTransport, new_camera_id
+from sharpeyes.core.areas import SiteType
+from sharpeyes.core.cameras import Camera, CameraStatus, RtspTransport, new_camera_id
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError
 from sharpeyes.core.urls import redact_url
 from sharpeyes.media.manager import StreamManager
-from sharpeyes.protocols.sources import check_source_url
+from sharpeyes.services.camera_rules import CameraDraft, checked
+from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
 
-MAX_NAME_LENGTH = 200
+__all__ = ["CameraDraft", "CameraService", "CameraView", "SnapshotImage"]
 
-
-@dataclass(frozen=True, slots=True)
-class CameraDraft:
-    name: str
-    source_url: str
-    rtsp_transport: RtspTransport = "tcp"
-    id: str | None = None
+EDITABLE_FIELDS = frozenset(
+    {"name", "source_url", "rtsp_transport", "area_code", "site_name", "site_type", "longitude", "latitude"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +34,14 @@ class CameraView:
 
     id: str
     name: str
-    source_url: str
+    source_url: str | None
     rtsp_transport: RtspTransport
     created_at: datetime
+    area_code: str | None
+    site_name: str | None
+    site_type: SiteType | None
+    longitude: float | None
+    latitude: float | None
     status: CameraStatus | None
     status_reason: str
     status_since: datetime | None
@@ -57,24 +62,44 @@ class CameraService:
         self._streams = streams
 
     def add(self, draft: CameraDraft) -> CameraView:
-        camera = _validate(draft)
+        draft = checked(draft)
         try:
             with self._sessions.begin() as db:
+                camera = self._place(db, draft, new_camera_id(), utcnow())
                 repository = CameraRepository(db)
                 _check_unique(repository, camera)
                 repository.add(camera)
+                view = self._view(db, camera)
         except IntegrityError as err:  # a concurrent add won the race
-            raise ConflictError(f"camera {camera.name!r} exists already", code="camera_exists") from err
-        if self._streams is not None:
-            self._streams.ensure(camera)
-        return self._view(camera)
+            raise ConflictError(f"camera {draft.name!r} exists already", code="camera_exists") from err
+        self._follow(camera)
+        return view
 
-    def list(self) -> list[CameraView]:
+    def update(self, camera_id: str, changes: Mapping[str, Any]) -> CameraView:
+        """Change the given fields (see ``EDITABLE_FIELDS``); None clears an optional one."""
+        unknown = set(changes) - EDITABLE_FIELDS
+        if unknown:
+            raise InvalidInputError(f"cannot change {', '.join(sorted(unknown))}", code="not_editable")
+        with self._sessions.begin() as db:
+            current = self._require(db, camera_id)
+            draft = checked(replace(self._draft_of(db, current), **changes))
+            camera = self._place(db, draft, current.id, current.created_at)
+            if (camera.name, camera.area_code) != (current.name, current.area_code):
+                _check_unique(CameraRepository(db), camera, ignore_id=True)
+            CameraRepository(db).update_many([camera])
+            view = self._view(db, camera)
+        self._follow(camera)
+        return view
+
+    def list(self, *, limit: int = 1000, offset: int = 0) -> list[CameraView]:
         with self._sessions() as db:
-            return [self._view(camera) for camera in CameraRepository(db).list()]
+            cameras = CameraRepository(db).all()[offset : offset + limit]
+            sites = SiteRepository(db).get_many(c.site_id for c in cameras if c.site_id is not None)
+            return [self._view_with(camera, sites) for camera in cameras]
 
     def get(self, camera_id: str) -> CameraView:
-        return self._view(self._load(camera_id))
+        with self._sessions() as db:
+            return self._view(db, self._require(db, camera_id))
 
     def remove(self, camera_id: str) -> None:
         with self._sessions.begin() as db:
@@ -84,7 +109,8 @@ class CameraService:
             self._streams.stop(camera_id)
 
     def snapshot(self, camera_id: str) -> SnapshotImage:
-        self._load(camera_id)
+        with self._sessions() as db:
+            self._require(db, camera_id)
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
         snapshot = self._streams.snapshot(camera_id)
@@ -92,31 +118,102 @@ class CameraService:
         return SnapshotImage(snapshot.jpeg, utcnow() - age)
 
     def sync_sessions(self) -> None:
-        """Run a session for every camera in the store and none for cameras no longer there."""
+        """Run a session for every networked camera in the store and none for any other."""
         if self._streams is None:
             return
         with self._sessions() as db:
-            cameras = {camera.id: camera for camera in CameraRepository(db).list()}
+            cameras = {camera.id: camera for camera in CameraRepository(db).list_networked()}
         for camera in cameras.values():
             self._streams.ensure(camera)
         for camera_id in self._streams.camera_ids() - cameras.keys():
             self._streams.stop(camera_id)
 
-    def _load(self, camera_id: str) -> Camera:
-        with self._sessions() as db:
-            camera = CameraRepository(db).get(camera_id)
+    def _follow(self, camera: Camera) -> None:
+        if self._streams is None:
+            return
+        if camera.source_url is None:
+            self._streams.stop(camera.id)
+        else:
+            self._streams.ensure(camera)
+
+    def _place(self, db: Session, draft: CameraDraft, fallback_id: str, created_at: datetime) -> Camera:
+        """The camera ``draft`` describes, with its area checked and its site found or created."""
+        if draft.area_code is not None and AreaRepository(db).get(draft.area_code) is None:
+            raise InvalidInputError(
+                f"area_code: no area {draft.area_code} (import the area tree first)",
+                code="unknown_area",
+                field="area_code",
+            )
+        site = self._site(db, draft)
+        return Camera(
+            id=draft.id or fallback_id,
+            name=draft.name,
+            source_url=draft.source_url,
+            rtsp_transport=draft.rtsp_transport,
+            created_at=created_at,
+            area_code=draft.area_code,
+            site_id=site.id if site else None,
+            longitude=draft.longitude,
+            latitude=draft.latitude,
+        )
+
+    @staticmethod
+    def _site(db: Session, draft: CameraDraft) -> Site | None:
+        if draft.site_name is None or draft.area_code is None:
+            return None
+        sites = SiteRepository(db)
+        site = sites.find(draft.area_code, draft.site_name)
+        if site is None:
+            site_type = draft.site_type or SiteType.OTHER
+            return sites.add(draft.site_name, site_type, draft.area_code, draft.longitude, draft.latitude)
+        if draft.site_type is not None and draft.site_type is not site.type:
+            raise InvalidInputError(
+                f"site_type: site {site.name!r} is a {site.type.value}, not a {draft.site_type.value}",
+                code="site_type_conflict",
+                field="site_type",
+            )
+        return site
+
+    @staticmethod
+    def _draft_of(db: Session, camera: Camera) -> CameraDraft:
+        site = SiteRepository(db).get(camera.site_id) if camera.site_id is not None else None
+        return CameraDraft(
+            name=camera.name,
+            source_url=camera.source_url,
+            rtsp_transport=camera.rtsp_transport,
+            id=camera.id,
+            area_code=camera.area_code,
+            site_name=site.name if site else None,
+            site_type=site.type if site else None,
+            longitude=camera.longitude,
+            latitude=camera.latitude,
+        )
+
+    @staticmethod
+    def _require(db: Session, camera_id: str) -> Camera:
+        camera = CameraRepository(db).get(camera_id)
         if camera is None:
             raise _not_found(camera_id)
         return camera
 
-    def _view(self, camera: Camera) -> CameraView:
+    def _view(self, db: Session, camera: Camera) -> CameraView:
+        sites = SiteRepository(db).get_many([camera.site_id] if camera.site_id is not None else [])
+        return self._view_with(camera, sites)
+
+    def _view_with(self, camera: Camera, sites: Mapping[int, Site]) -> CameraView:
         state = self._streams.state(camera.id) if self._streams is not None else None
+        site = sites.get(camera.site_id) if camera.site_id is not None else None
         return CameraView(
             id=camera.id,
             name=camera.name,
-            source_url=redact_url(camera.source_url),
+            source_url=redact_url(camera.source_url) if camera.source_url else None,
             rtsp_transport=camera.rtsp_transport,
             created_at=camera.created_at,
+            area_code=camera.area_code,
+            site_name=site.name if site else None,
+            site_type=site.type if site else None,
+            longitude=camera.longitude,
+            latitude=camera.latitude,
             status=state.status if state else None,
             status_reason=state.reason if state else "",
             status_since=state.since if state else None,
@@ -124,25 +221,14 @@ class CameraService:
         )
 
 
-def _validate(draft: CameraDraft) -> Camera:
-    name = draft.name.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInputError(f"name: give 1 to {MAX_NAME_LENGTH} characters", code="bad_camera_name")
-    if draft.id is not None and not CAMERA_ID_PATTERN.fullmatch(draft.id):
-        raise InvalidInputError("id: use 1 to 64 letters, digits, '-' or '_'", code="bad_camera_id")
-    if draft.rtsp_transport not in ("tcp", "udp"):
-        raise InvalidInputError("rtsp_transport: use 'tcp' or 'udp'", code="bad_transport")
-    source_url = check_source_url(draft.source_url)
-    return Camera(draft.id or new_camera_id(), name, source_url, draft.rtsp_transport, utcnow())
-
-
-def _check_unique(repository: CameraRepository, camera: Camera) -> None:
-    if repository.get(camera.id) is not None:
+def _check_unique(repository: CameraRepository, camera: Camera, *, ignore_id: bool = False) -> None:
+    if not ignore_id and repository.get(camera.id) is not None:
         raise ConflictError(f"a camera with id {camera.id!r} exists already", code="camera_id_taken")
-    other = repository.find_by_name(camera.name)
-    if other is not None:
+    other = repository.find_by_name(camera.name, camera.area_code)
+    if other is not None and other.id != camera.id:
+        where = f" in area {camera.area_code}" if camera.area_code else ""
         raise ConflictError(
-            f"a camera named {camera.name!r} exists already (id {other.id}) / 摄像机名称已存在",
+            f"a camera named {camera.name!r}{where} exists already (id {other.id}) / 摄像机名称已存在",
             code="camera_name_taken",
         )
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
+from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.map import MapService
+from sharpeyes.services.sites import SiteService
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     accounts: AccountService
     cameras: CameraService
+    areas: AreaService
+    sites: SiteService
+    inventory: InventoryService
+    coverage: CoverageService
+    map: MapService

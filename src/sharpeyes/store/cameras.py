@@ -2,44 +2,94 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.cameras import Camera, RtspTransport
 from sharpeyes.core.clock import as_utc
-from sharpeyes.store.models import CameraRow
+from sharpeyes.store.models import CameraRow, SiteRow
+
+CAMERA_COLUMNS = (
+    "id",
+    "name",
+    "source_url",
+    "rtsp_transport",
+    "created_at",
+    "area_code",
+    "site_id",
+    "longitude",
+    "latitude",
+)
+_SQL_PARAMS_PER_QUERY = 900
 
 
 class CameraRepository:
     def __init__(self, db: Session) -> None:
         self._db = db
 
-    def list(self) -> Sequence[Camera]:
-        rows = self._db.scalars(select(CameraRow).order_by(CameraRow.name))
+    def all(self) -> Sequence[Camera]:
+        rows = self._db.scalars(select(CameraRow).order_by(CameraRow.name, CameraRow.id))
         return [_to_camera(row) for row in rows]
+
+    def list_networked(self) -> Sequence[Camera]:
+        rows = self._db.scalars(select(CameraRow).where(CameraRow.source_url.is_not(None)))
+        return [_to_camera(row) for row in rows]
+
+    def count(self) -> int:
+        return int(self._db.scalar(select(func.count()).select_from(CameraRow)) or 0)
 
     def get(self, camera_id: str) -> Camera | None:
         row = self._db.get(CameraRow, camera_id)
         return _to_camera(row) if row is not None else None
 
-    def find_by_name(self, name: str) -> Camera | None:
-        row = self._db.scalars(select(CameraRow).where(CameraRow.name == name)).first()
+    def find_by_name(self, name: str, area_code: str | None) -> Camera | None:
+        row = self._db.scalars(
+            select(CameraRow).where(CameraRow.name == name, _same_area(area_code)).order_by(CameraRow.id)
+        ).first()
         return _to_camera(row) if row is not None else None
 
+    def get_many(self, camera_ids: Iterable[str]) -> dict[str, Camera]:
+        found: dict[str, Camera] = {}
+        for chunk in _chunks(list(camera_ids)):
+            for row in self._db.scalars(select(CameraRow).where(CameraRow.id.in_(chunk))):
+                found[row.id] = _to_camera(row)
+        return found
+
+    def find_many_by_name(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Camera]:
+        """Cameras by (area code, name)."""
+        found: dict[tuple[str, str], Camera] = {}
+        by_area: dict[str, list[str]] = {}
+        for area_code, name in keys:
+            by_area.setdefault(area_code, []).append(name)
+        for area_code, names in by_area.items():
+            for chunk in _chunks(names):
+                query = select(CameraRow).where(CameraRow.area_code == area_code, CameraRow.name.in_(chunk))
+                for row in self._db.scalars(query):
+                    found[(area_code, row.name)] = _to_camera(row)
+        return found
+
     def add(self, camera: Camera) -> None:
-        self._db.add(
-            CameraRow(
-                id=camera.id,
-                name=camera.name,
-                source_url=camera.source_url,
-                rtsp_transport=camera.rtsp_transport,
-                created_at=camera.created_at,
-            )
-        )
-        self._db.flush()
+        self.add_many([camera])
+
+    def add_many(self, cameras: Sequence[Camera]) -> None:
+        if cameras:
+            self._db.execute(insert(CameraRow), [_to_values(camera) for camera in cameras])
+
+    def update_many(self, cameras: Sequence[Camera]) -> None:
+        """Rewrite every column but ``created_at`` of each camera (matched by id), in one executemany."""
+        if cameras:
+            rows = [{k: v for k, v in _to_values(camera).items() if k != "created_at"} for camera in cameras]
+            self._db.execute(update(CameraRow), rows)
+
+    def area_codes_of(self, camera_ids: Iterable[str]) -> list[str | None]:
+        codes: list[str | None] = []
+        for chunk in _chunks(list(camera_ids)):
+            codes += self._db.scalars(select(CameraRow.area_code).where(CameraRow.id.in_(chunk)))
+        return codes
 
     def delete(self, camera_id: str) -> bool:
         row = self._db.get(CameraRow, camera_id)
@@ -50,6 +100,19 @@ class CameraRepository:
         return True
 
 
+def _same_area(area_code: str | None) -> Any:
+    return CameraRow.area_code.is_(None) if area_code is None else CameraRow.area_code == area_code
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _SQL_PARAMS_PER_QUERY):
+        yield items[start : start + _SQL_PARAMS_PER_QUERY]
+
+
+def _to_values(camera: Camera) -> dict[str, Any]:
+    return {column: getattr(camera, column) for column in CAMERA_COLUMNS}
+
+
 def _to_camera(row: CameraRow) -> Camera:
     return Camera(
         id=row.id,
@@ -57,4 +120,83 @@ def _to_camera(row: CameraRow) -> Camera:
         source_url=row.source_url,
         rtsp_transport=cast(RtspTransport, row.rtsp_transport),
         created_at=as_utc(row.created_at),
+        area_code=row.area_code,
+        site_id=row.site_id,
+        longitude=row.longitude,
+        latitude=row.latitude,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """A WGS-84 box: west, south, east, north."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+@dataclass(frozen=True, slots=True)
+class CameraPoint:
+    id: str
+    name: str
+    longitude: float
+    latitude: float
+    site_type: str | None
+    networked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPoint:
+    longitude: float
+    latitude: float
+    count: int
+
+
+class CameraMapRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def count_in(self, box: BBox) -> int:
+        return int(self._db.scalar(select(func.count()).where(*_inside(box))) or 0)
+
+    def points_in(self, box: BBox, limit: int) -> list[CameraPoint]:
+        query = (
+            select(
+                CameraRow.id,
+                CameraRow.name,
+                CameraRow.longitude,
+                CameraRow.latitude,
+                SiteRow.type,
+                CameraRow.source_url.is_not(None),
+            )
+            .outerjoin(SiteRow, SiteRow.id == CameraRow.site_id)
+            .where(*_inside(box))
+            .order_by(CameraRow.id)
+            .limit(limit)
+        )
+        return [
+            CameraPoint(camera_id, name, float(lon or 0), float(lat or 0), site_type, bool(networked))
+            for camera_id, name, lon, lat, site_type, networked in self._db.execute(query)
+        ]
+
+    def clusters_in(self, box: BBox, cells_per_side: int) -> list[ClusterPoint]:
+        """Cameras grouped on a square grid over ``box``: one point (their mean position) per non-empty cell."""
+        cell_x = (box.east - box.west) / cells_per_side or 1e-9
+        cell_y = (box.north - box.south) / cells_per_side or 1e-9
+        column = func.cast((CameraRow.longitude - box.west) / cell_x, Integer)
+        row = func.cast((CameraRow.latitude - box.south) / cell_y, Integer)
+        query = (
+            select(func.avg(CameraRow.longitude), func.avg(CameraRow.latitude), func.count())
+            .where(*_inside(box))
+            .group_by(column, row)
+        )
+        return [ClusterPoint(float(lon), float(lat), int(n)) for lon, lat, n in self._db.execute(query)]
+
+
+def _inside(box: BBox) -> tuple[Any, ...]:
+    return (
+        CameraRow.longitude.between(box.west, box.east),
+        CameraRow.latitude.between(box.south, box.north),
     )

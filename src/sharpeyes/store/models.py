@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -40,11 +40,54 @@ class AccessTokenRow(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
 
 
+class AreaRow(Base):
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    boundary: Mapped[str | None] = mapped_column(Text, doc="GeoJSON geometry")
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("area_code", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+
+
 class CameraRow(Base):
     __tablename__ = "cameras"
+    __table_args__ = (
+        UniqueConstraint("area_code", "name"),
+        Index("ix_cameras_area_code_source_url", "area_code", "source_url"),
+        Index("ix_cameras_longitude_latitude", "longitude", "latitude"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    source_url: Mapped[str] = mapped_column(String(2000))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    source_url: Mapped[str | None] = mapped_column(String(2000), doc="None: built but not networked")
     rtsp_transport: Mapped[str] = mapped_column(String(8), default="tcp")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+
+
+class CoverageDailyRow(Base):
+    """One day's coverage figures of one area, for trend charts."""
+
+    __tablename__ = "coverage_daily"
+
+    area_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    cameras: Mapped[int]
+    networked: Mapped[int]
+    online: Mapped[int]

@@ -1,26 +1,45 @@
-"""Cameras: registry and live snapshots."""
+"""Cameras: registry, inventory import and live snapshots."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+
+from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
-from sharpeyes.services.cameras import CameraDraft, CameraService, CameraView
+from sharpeyes.api.schemas.imports import ImportReportOut
+from sharpeyes.api.uploads import check_upload
+from sharpeyes.services.camera_rules import CameraDraft
+from sharpeyes.services.cameras import CameraService, CameraView
+from sharpeyes.services.inventory import InventoryService
 
 
-def cameras_router(cameras: CameraService) -> APIRouter:
+def cameras_router(cameras: CameraService, inventory: InventoryService, max_upload_mb: int) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
     @router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}})
     def add_camera(body: CameraCreate) -> CameraOut:
-        return _out(cameras.add(CameraDraft(body.name, body.source_url, body.rtsp_transport, body.id)))
+        return _out(cameras.add(CameraDraft(**body.model_dump())))
 
     @router.get("")
-    def list_cameras() -> list[CameraOut]:
-        return [_out(view) for view in cameras.list()]
+    def list_cameras(
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0
+    ) -> list[CameraOut]:
+        return [_out(view) for view in cameras.list(limit=limit, offset=offset)]
+
+    @router.post("/import", responses={413: {"model": Problem}})
+    def import_cameras(file: Annotated[UploadFile, File()], dry_run: bool = False) -> ImportReportOut:
+        """CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX with columns id, name, area_code, site_name, site_type,
+        longitude, latitude, source_url (or 编号, 名称, 区划编码, 点位名称, 点位类型, 经度, 纬度, 取流地址)."""
+        name = check_upload(file, max_upload_mb)
+        return ImportReportOut.from_report(inventory.import_table(file.file, dry_run=dry_run, source_name=name))
 
     @router.get("/{camera_id}")
     def get_camera(camera_id: str) -> CameraOut:
         return _out(cameras.get(camera_id))
+
+    @router.patch("/{camera_id}", responses={409: {"model": Problem}})
+    def update_camera(camera_id: str, body: CameraPatch) -> CameraOut:
+        return _out(cameras.update(camera_id, body.model_dump(exclude_unset=True)))
 
     @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
     def remove_camera(camera_id: str) -> None:
@@ -40,14 +59,24 @@ def cameras_router(cameras: CameraService) -> APIRouter:
 
 
 def _out(view: CameraView) -> CameraOut:
+    if view.source_url is None:
+        status_value, reason = "not_networked", "built but not networked: no source URL / 未联网"
+    else:
+        status_value = view.status.value if view.status else "connecting"
+        reason = view.status_reason or "waiting for the stream session to start"
     return CameraOut(
         id=view.id,
         name=view.name,
         source_url=view.source_url,
         rtsp_transport=view.rtsp_transport,
         created_at=view.created_at,
-        status=(view.status.value if view.status else "connecting"),
-        status_reason=view.status_reason or "waiting for the stream session to start",
+        area_code=view.area_code,
+        site_name=view.site_name,
+        site_type=view.site_type,
+        longitude=view.longitude,
+        latitude=view.latitude,
+        status=status_value,
+        status_reason=reason,
         status_since=view.status_since,
         last_frame_at=view.last_frame_at,
     )

@@ -1,0 +1,39 @@
+"""Coverage figures, their history, and cameras on the map."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from sharpeyes.api.schemas.areas import CoverageOut, FeatureCollectionOut, FeatureOut, HistoryDayOut
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.map import MapService, parse_bbox
+
+
+def coverage_router(coverage: CoverageService, map_layer: MapService) -> APIRouter:
+    router = APIRouter(tags=["coverage"], responses=PROBLEM_RESPONSES)
+
+    @router.get("/coverage")
+    def coverage_report(
+        area: Annotated[str, Query(description="Area code.")],
+        gaps_limit: Annotated[int, Query(ge=0, le=100_000, description="Most gaps listed per rule.")] = 1000,
+    ) -> CoverageOut:
+        return CoverageOut.from_report(coverage.report(area, gaps_limit=gaps_limit))
+
+    @router.get("/coverage/history")
+    def coverage_history(
+        area: Annotated[str, Query(description="Area code.")],
+        days: Annotated[int, Query(ge=1, le=3660)] = 30,
+    ) -> list[HistoryDayOut]:
+        return [HistoryDayOut.from_day(day) for day in coverage.history(area, days)]
+
+    @router.get("/map/cameras")
+    def map_cameras(
+        bbox: Annotated[str, Query(description="west,south,east,north in WGS-84 degrees.")],
+        limit: Annotated[int, Query(ge=1, le=20_000, description="More cameras than this come as clusters.")] = 2000,
+    ) -> FeatureCollectionOut:
+        layer = map_layer.cameras(parse_bbox(bbox), limit=limit)
+        features = [FeatureOut.model_validate(feature) for feature in layer.features]
+        return FeatureCollectionOut(features=features, clustered=layer.clustered, total=layer.total)
+
+    return router

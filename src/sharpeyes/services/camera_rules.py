@@ -1,0 +1,74 @@
+"""Checks every camera passes, however it arrives (API, command line, spreadsheet), before the store is asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sharpeyes.core.areas import SiteType, position_problem
+from sharpeyes.core.cameras import CAMERA_ID_PATTERN, RtspTransport
+from sharpeyes.core.errors import InvalidInputError
+from sharpeyes.core.gb_ids import camera_id_problem
+from sharpeyes.protocols.sources import check_source_url
+
+MAX_NAME_LENGTH = 200
+MAX_SITE_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CameraDraft:
+    """A camera as someone described it; ``source_url`` None means built but not networked."""
+
+    name: str
+    source_url: str | None
+    rtsp_transport: RtspTransport = "tcp"
+    id: str | None = None
+    area_code: str | None = None
+    site_name: str | None = None
+    site_type: SiteType | None = None
+    longitude: float | None = None
+    latitude: float | None = None
+
+
+def checked(draft: CameraDraft) -> CameraDraft:
+    """The draft normalised (trimmed, empty → None), or ``InvalidInputError`` naming the field."""
+    name = draft.name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"name: give 1 to {MAX_NAME_LENGTH} characters", code="bad_camera_name", field="name")
+    camera_id = (draft.id or "").strip() or None
+    if camera_id is not None:
+        _check_id(camera_id)
+    source_url = (draft.source_url or "").strip() or None
+    if source_url is not None:
+        try:
+            check_source_url(source_url)
+        except InvalidInputError as err:
+            raise InvalidInputError(err.message, code=err.code, field="source_url") from err
+    if draft.rtsp_transport not in ("tcp", "udp"):
+        raise InvalidInputError("rtsp_transport: use 'tcp' or 'udp'", code="bad_transport", field="rtsp_transport")
+    _check_position(draft.longitude, draft.latitude)
+    site_name = (draft.site_name or "").strip() or None
+    if site_name is not None and len(site_name) > MAX_SITE_NAME_LENGTH:
+        raise InvalidInputError("site_name: too long", code="bad_site", field="site_name")
+    if site_name is not None and draft.area_code is None:
+        raise InvalidInputError("a site needs the area it lies in (area_code)", code="bad_site", field="area_code")
+    area_code = (draft.area_code or "").strip() or None
+    return replace(draft, name=name, id=camera_id, source_url=source_url, site_name=site_name, area_code=area_code)
+
+
+def _check_id(camera_id: str) -> None:
+    if not CAMERA_ID_PATTERN.fullmatch(camera_id):
+        raise InvalidInputError("id: use 1 to 64 letters, digits, '-' or '_'", code="bad_camera_id", field="id")
+    if camera_id.isdigit():
+        problem = camera_id_problem(camera_id)
+        if problem is not None:
+            raise InvalidInputError(f"id: {problem}", code="bad_camera_id", field="id")
+
+
+def _check_position(longitude: float | None, latitude: float | None) -> None:
+    if (longitude is None) != (latitude is None):
+        missing = "latitude" if latitude is None else "longitude"
+        raise InvalidInputError(f"{missing}: give longitude and latitude together", code="bad_position", field=missing)
+    if longitude is not None and latitude is not None:
+        problem = position_problem(longitude, latitude)
+        if problem is not None:
+            raise InvalidInputError(problem[1], code="bad_position", field=problem[0])

@@ -1,0 +1,194 @@
+"""Coverage and networking-rate accounting over the area tree (覆盖率、联网率).
+
+A camera counts for its own area and every area above it. Figures come from two grouped queries and a roll-up
+over the tree in memory, so a city-wide report costs the same whatever the number of cameras per area.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sharpeyes.core.areas import Area, AreaLevel, SiteType
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import NotFoundError
+from sharpeyes.core.settings import CoverageSettings
+from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
+from sharpeyes.store.cameras import CameraRepository
+from sharpeyes.store.coverage import CoverageRepository, DailyFigures
+
+OnlineCameras = Callable[[], set[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    cameras: int = 0
+    networked: int = 0
+    online: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(self.cameras + other.cameras, self.networked + other.networked, self.online + other.online)
+
+    @property
+    def networking_rate(self) -> float:
+        return _rate(self.networked, self.cameras)
+
+    @property
+    def online_rate(self) -> float:
+        return _rate(self.online, self.networked)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    code: str
+    name: str
+    cameras: int
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    target: str
+    min_cameras: int
+    total: int
+    compliant: int
+    gaps: list[Gap]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaFigures:
+    area: Area
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageReport:
+    area: Area
+    figures: Figures
+    online_known: bool
+    rules: list[RuleResult]
+    children: list[AreaFigures]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDay:
+    day: date
+    figures: Figures
+
+
+class _Tree:
+    """The area tree with every area's subtree figures."""
+
+    def __init__(self, areas: list[Area], own: dict[str | None, Figures]) -> None:
+        self.areas = {area.code: area for area in areas}
+        self.children: dict[str | None, list[Area]] = defaultdict(list)
+        for area in areas:
+            self.children[area.parent_code].append(area)
+        self.totals: dict[str, Figures] = {code: own.get(code, Figures()) for code in self.areas}
+        for area in sorted(areas, key=lambda a: a.level.rank, reverse=True):
+            if area.parent_code in self.totals:
+                self.totals[area.parent_code] += self.totals[area.code]
+
+    def subtree(self, code: str) -> Iterable[Area]:
+        stack = [self.areas[code]]
+        while stack:
+            area = stack.pop()
+            yield area
+            stack.extend(self.children.get(area.code, ()))
+
+
+class CoverageService:
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: CoverageSettings, online: OnlineCameras | None
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._online = online
+
+    def report(self, area_code: str, *, gaps_limit: int = 1000) -> CoverageReport:
+        with self._sessions() as db:
+            tree = self._tree(db)
+            if area_code not in tree.areas:
+                raise NotFoundError(f"no area with code {area_code!r} / 找不到该区划", code="area_not_found")
+            subtree = list(tree.subtree(area_code))
+            rules = [
+                self._area_rule(level, minimum, subtree, tree, gaps_limit) for level, minimum in self._area_rules()
+            ]
+            if self._settings.site_minimums:
+                site_counts = CoverageRepository(db).counts_by_site()
+                in_subtree = {area.code for area in subtree}
+                sites = [site for site in SiteRepository(db).all() if site.area_code in in_subtree]
+                rules += [
+                    _site_rule(site_type, minimum, sites, site_counts, gaps_limit)
+                    for site_type, minimum in self._settings.site_minimums.items()
+                ]
+        children = sorted(tree.children.get(area_code, []), key=lambda a: a.code)
+        return CoverageReport(
+            area=tree.areas[area_code],
+            figures=tree.totals[area_code],
+            online_known=self._online is not None,
+            rules=rules,
+            children=[AreaFigures(child, tree.totals[child.code]) for child in children],
+        )
+
+    def snapshot_day(self, day: date | None = None) -> int:
+        """Store today's (or ``day``'s) figures of every area; returns how many areas were written."""
+        day = day or utcnow().date()
+        with self._sessions.begin() as db:
+            tree = self._tree(db)
+            figures = [DailyFigures(code, day, f.cameras, f.networked, f.online) for code, f in tree.totals.items()]
+            CoverageRepository(db).replace_day(day, figures)
+        return len(figures)
+
+    def has_snapshot(self, day: date) -> bool:
+        with self._sessions() as db:
+            return CoverageRepository(db).has_day(day)
+
+    def history(self, area_code: str, days: int) -> list[HistoryDay]:
+        since = utcnow().date() - timedelta(days=days - 1)
+        with self._sessions() as db:
+            if AreaRepository(db).get(area_code) is None:
+                raise NotFoundError(f"no area with code {area_code!r} / 找不到该区划", code="area_not_found")
+            rows = CoverageRepository(db).history(area_code, since)
+        return [HistoryDay(row.day, Figures(row.cameras, row.networked, row.online)) for row in rows]
+
+    def _area_rules(self) -> list[tuple[AreaLevel, int]]:
+        return sorted(self._settings.area_minimums.items(), key=lambda item: item[0].rank)
+
+    def _tree(self, db: Session) -> _Tree:
+        counts = CoverageRepository(db).counts_by_area()
+        online: Counter[str | None] = Counter()
+        if self._online is not None:
+            online.update(CameraRepository(db).area_codes_of(self._online()))
+        own = {code: Figures(c.cameras, c.networked, online.get(code, 0)) for code, c in counts.items()}
+        return _Tree(AreaRepository(db).all(), own)
+
+    @staticmethod
+    def _area_rule(level: AreaLevel, minimum: int, subtree: list[Area], tree: _Tree, limit: int) -> RuleResult:
+        targets = [area for area in subtree if area.level is level]
+        gaps = [
+            Gap(area.code, area.name, tree.totals[area.code].cameras, minimum - tree.totals[area.code].cameras)
+            for area in targets
+            if tree.totals[area.code].cameras < minimum
+        ]
+        gaps.sort(key=lambda gap: (-gap.missing, gap.code))
+        return RuleResult(level.value, minimum, len(targets), len(targets) - len(gaps), gaps[:limit])
+
+
+def _site_rule(site_type: SiteType, minimum: int, sites: list[Site], counts: dict[int, int], limit: int) -> RuleResult:
+    targets = [site for site in sites if site.type is site_type]
+    gaps = [
+        Gap(str(site.id), site.name, counts.get(site.id, 0), minimum - counts.get(site.id, 0))
+        for site in targets
+        if counts.get(site.id, 0) < minimum
+    ]
+    gaps.sort(key=lambda gap: (-gap.missing, gap.name))
+    return RuleResult(site_type.value, minimum, len(targets), len(targets) - len(gaps), gaps[:limit])
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
