@@ -94,6 +94,7 @@ def test_snapshot_without_a_picture_is_503_with_a_reason(client: TestClient, aut
         ({"name": "x", "source_url": "ftp://h/a"}, 422, "bad_source_url", "scheme"),
         ({"name": "x", "source_url": "rtsp:///nohost"}, 422, "bad_source_url", "no host"),
         ({"name": "x", "source_url": "file://relative.mp4"}, 422, "bad_source_url", "absolute path"),
+        ({"name": "x", "source_url": "rtsp://u:pw@cam:abc/x"}, 422, "bad_source_url", "invalid port"),
         ({"name": "   ", "source_url": "rtsp://h/a"}, 422, "bad_camera_name", "name"),
         ({"name": "x", "source_url": "rtsp://h/a", "id": "has space"}, 422, "bad_camera_id", "id"),
         ({"name": "x", "source_url": "rtsp://h/a", "rtsp_transport": "sctp"}, 422, "invalid_request", "rtsp_transport"),
@@ -149,6 +150,13 @@ def test_unknown_api_path_is_a_problem_document(client: TestClient, auth: dict[s
     response = client.get("/api/v1/nothing-here", headers=auth)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_wrong_method_keeps_the_allow_header(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.put("/api/v1/cameras", headers=auth)
+    assert response.status_code == 405
+    assert "POST" in response.headers["allow"]
+    assert response.json()["code"] == "http_405"
 
 
 def test_first_page_is_served(client: TestClient) -> None:

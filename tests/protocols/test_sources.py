@@ -96,6 +96,22 @@ def test_file_source_loops_with_growing_timestamps(tmp_path: Path) -> None:
     assert len(set(stamps)) == len(stamps)
 
 
+def test_a_one_frame_file_loops_at_its_frame_rate(tmp_path: Path) -> None:
+    """Regression: a one-frame clip looped as fast as the CPU allowed (thousands of packets a second)."""
+    import time
+
+    from tests.support.clips import make_test_clip
+
+    still = make_test_clip(tmp_path / "still.mp4", duration_s=0.1, fps=10)
+    source = open_source(still.as_uri(), FAST)
+    source.open()
+    started = time.monotonic()
+    list(itertools.islice(source.packets(), 6))
+    elapsed = time.monotonic() - started
+    source.close()
+    assert elapsed >= 0.4, "six frames at 10 fps take half a second"
+
+
 def test_file_source_is_paced_in_real_time(clip: Path) -> None:
     import time
 

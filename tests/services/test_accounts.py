@@ -45,7 +45,10 @@ def test_short_passwords_are_refused(runtime: Runtime) -> None:
 def test_tokens_expire(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     accounts = runtime.services.accounts
     token = accounts.login(ADMIN_USERNAME, ADMIN_PASSWORD).access_token
-    later = utcnow() + timedelta(seconds=runtime.settings.auth.token_ttl_s + 1)
-    monkeypatch.setattr("sharpeyes.services.accounts.utcnow", lambda: later)
+    ttl_s = runtime.settings.auth.token_ttl_s
+    start = utcnow()
+    monkeypatch.setattr("sharpeyes.services.accounts.utcnow", lambda: start + timedelta(seconds=ttl_s - 5))
+    assert accounts.authenticate(token).username == ADMIN_USERNAME, "still valid just before its end"
+    monkeypatch.setattr("sharpeyes.services.accounts.utcnow", lambda: start + timedelta(seconds=ttl_s + 1))
     with pytest.raises(AuthenticationError, match="expired"):
         accounts.authenticate(token)

@@ -45,6 +45,6 @@ def test_generated_scenes_when_nothing_else_is_there(
 def test_pets_clip_from_debian_opencv_doc(tmp_path: Path) -> None:
     if shutil.which("apt-get") is None:
         pytest.fail("apt-get is missing: this test needs a Debian machine")
-    clip = extract_opencv_doc_clip(tmp_path / "vtest.avi")
+    clip = extract_opencv_doc_clip(tmp_path / "vtest.avi", timeout_s=90)
     assert clip is not None, "apt-get download opencv-doc failed (run apt-get update as root)"
     assert _opens_as_video(clip) == "msmpeg4"  # MS-MPEG4 v3, as PETS 2009 ships it

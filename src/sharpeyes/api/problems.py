@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +23,7 @@ from sharpeyes.core.errors import (
     UnavailableError,
 )
 
+logger = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _STATUS_BY_ERROR: tuple[tuple[type[SharpEyesError], int], ...] = (
     (NotFoundError, 404),
@@ -33,7 +36,13 @@ _STATUS_BY_ERROR: tuple[tuple[type[SharpEyesError], int], ...] = (
 
 
 def problem_response(
-    status: int, code: str, detail: str, *, instance: str | None = None, extra: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://sharpeyes.dev/problems/{code}",
@@ -45,8 +54,10 @@ def problem_response(
     if instance is not None:
         body["instance"] = instance
     body.update(extra or {})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=all_headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -57,7 +68,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        return problem_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail), instance=request.url.path)
+        return problem_response(
+            exc.status_code, f"http_{exc.status_code}", str(exc.detail), instance=request.url.path, headers=exc.headers
+        )
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -70,6 +83,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             422, "invalid_request", f"invalid request: {fields}", instance=request.url.path, extra={"errors": errors}
         )
 
+    async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(
+            500, "internal_error", "something went wrong on the server; it has been logged", instance=request.url.path
+        )
+
+    app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(SharpEyesError, on_domain_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

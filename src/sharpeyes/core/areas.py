@@ -15,7 +15,7 @@ class AreaLevel(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return _LEVELS.index(self)
+        return _RANKS[self]
 
     @property
     def parent_level(self) -> AreaLevel | None:
@@ -27,6 +27,7 @@ class AreaLevel(enum.StrEnum):
 
 
 _LEVELS = (AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+_RANKS = {level: rank for rank, level in enumerate(_LEVELS)}
 CODE_LENGTHS = {AreaLevel.CITY: 6, AreaLevel.DISTRICT: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}
 LEVEL_NAMES_ZH = {
     AreaLevel.CITY: "市",

@@ -47,6 +47,20 @@ class StreamSettings(_Section):
     reconnect_max_s: float = Field(
         5.0, gt=0, le=600, title="Longest retry delay", description="Cap of the exponential reconnect backoff."
     )
+    auth_retry_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        title="Retry after refused login",
+        description="Delay between attempts after wrong credentials or a missing stream, so cameras do not lock out.",
+    )
+    stable_after_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        title="Stable stream",
+        description="Seconds a stream must stay up before the reconnect backoff starts again from its first delay.",
+    )
     gop_packets_max: int = Field(
         900, ge=10, le=100_000, title="GOP buffer", description="Packets kept since the last keyframe."
     )

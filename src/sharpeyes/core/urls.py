@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+# Userinfo runs to the last "@" before the path, as URL parsers (and ffmpeg) read it: passwords may hold "@".
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/\s'\"]+)@")
 _SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|token|secret|key)=([^&\s'\"]+)")
 
 REDACTED = "***"
@@ -13,11 +14,15 @@ REDACTED = "***"
 
 def redact_url(url: str) -> str:
     """Replace the password of ``scheme://user:password@host`` (and secret query values) with ``***``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # not a well-formed URL: redact whatever looks like credentials in it
+        return redact_text(url)
     if parts.password is None and parts.username is None:
         return redact_text(url)
     user = parts.username or ""
-    netloc = f"{user}:{REDACTED}@{_hostport(parts)}" if parts.password is not None else parts.netloc
+    netloc = f"{user}:{REDACTED}@{_hostport(parts.hostname, port)}" if parts.password is not None else parts.netloc
     return redact_text(urlunsplit(parts._replace(netloc=netloc)))
 
 
@@ -32,8 +37,8 @@ def _redact_userinfo(match: re.Match[str]) -> str:
     return f"{match.group('scheme')}{user}{':' + REDACTED if sep else ''}@"
 
 
-def _hostport(parts: SplitResult) -> str:
-    host = parts.hostname or ""
+def _hostport(hostname: str | None, port: int | None) -> str:
+    host = hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    return f"{host}:{parts.port}" if parts.port is not None else host
+    return f"{host}:{port}" if port is not None else host

@@ -23,9 +23,13 @@ class StreamManager:
         self._lock = threading.Lock()
         self._sessions: dict[str, StreamSession] = {}
         self._stopping: list[StreamSession] = []
+        self._closed = False
 
-    def ensure(self, camera: Camera) -> StreamSession:
-        """Run a session for ``camera`` (which must have a source); a changed source restarts it."""
+    def ensure(self, camera: Camera) -> StreamSession | None:
+        """Run a session for ``camera`` (which must have a source); a changed source restarts it.
+
+        After ``shutdown`` nothing starts any more (None).
+        """
         if camera.source_url is None:
             raise ValueError(f"camera {camera.id} has no source to stream from")
         url = camera.source_url
@@ -35,6 +39,8 @@ class StreamManager:
             read_timeout_s=self._streams.read_timeout_s,
         )
         with self._lock:
+            if self._closed:
+                return None
             session = self._sessions.get(camera.id)
             if session is not None and (session.url, session.options) == (url, options):
                 return session
@@ -49,7 +55,7 @@ class StreamManager:
                 self._opener,
             )
             self._sessions[camera.id] = session
-        session.start()
+            session.start()  # inside the lock: nobody may join a session that has not started
         return session
 
     def stop(self, camera_id: str) -> None:
@@ -84,6 +90,7 @@ class StreamManager:
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop every session and wait (bounded) for their threads to close their connections."""
         with self._lock:
+            self._closed = True
             for session in self._sessions.values():
                 self._retire(session)
             self._sessions.clear()

@@ -50,6 +50,7 @@ class StreamSession:
         self._state = CameraState(CameraStatus.CONNECTING, "connecting to the camera", utcnow())
         self._last_packet_s: float | None = None
         self._online_this_attempt = False
+        self._online_s = 0.0
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -86,11 +87,12 @@ class StreamSession:
             except Exception as err:  # a bug must not end the camera's session
                 self._log.exception("unexpected failure in stream session of camera %s", self.camera_id)
                 failure = SourceError(f"internal error: {redact_text(str(err))}")
-            if self._online_this_attempt:
+            if self._online_s >= self._settings.stable_after_s:
                 delay_s = self._settings.reconnect_initial_s
+            wait_s = self._settings.auth_retry_s if failure is not None and failure.permanent else delay_s
             if failure is not None:
-                self._failed(failure, delay_s)
-            if self._stop.wait(delay_s):
+                self._failed(failure, wait_s)
+            if self._stop.wait(wait_s):
                 break
             delay_s = min(delay_s * 2, self._settings.reconnect_max_s)
         self._log.info("camera %s: stream session stopped", self.camera_id)
@@ -98,6 +100,7 @@ class StreamSession:
     def _stream_once(self) -> None:
         """Stream until the source fails (raises) or the session is stopped (returns)."""
         self._online_this_attempt = False
+        self._online_s = 0.0
         source = self._opener(self.url, self.options)
         try:
             self.relay.set_info(source.open())
@@ -107,7 +110,9 @@ class StreamSession:
                     self._last_packet_s = packet.received_s
                 if not self._online_this_attempt:
                     self._online_this_attempt = True
+                    online_since = packet.received_s
                     self._set(CameraStatus.ONLINE, "receiving video")
+                self._online_s = packet.received_s - online_since
                 if self._stop.is_set():
                     break
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -23,21 +24,24 @@ class Snapshot:
 
 
 class SnapshotTaker:
-    """Decodes the current GOP on demand; viewers asking within the same packet share one decode."""
+    """Decodes the current GOP on demand; viewers asking within ``reuse_s`` of each other share one decode."""
 
-    def __init__(self, jpeg_quality: int) -> None:
+    def __init__(self, jpeg_quality: int, reuse_s: float = 0.25) -> None:
         self._quality = jpeg_quality
+        self._reuse_s = reuse_s
         self._lock = threading.Lock()
-        self._cached: tuple[int, Snapshot] | None = None
+        self._cached: tuple[int, float, Snapshot] | None = None
 
     def take(self, gop: GopView | None) -> Snapshot:
         if gop is None:
             raise UnavailableError("no picture yet: the camera has not sent a keyframe", code="no_frame")
         with self._lock:
-            if self._cached is not None and self._cached[0] == gop.serial:
-                return self._cached[1]
+            if self._cached is not None:
+                serial, taken_s, cached = self._cached
+                if serial == gop.serial or time.monotonic() - taken_s < self._reuse_s:
+                    return cached
             snapshot = self._decode(gop)
-            self._cached = (gop.serial, snapshot)
+            self._cached = (gop.serial, time.monotonic(), snapshot)
             return snapshot
 
     def _decode(self, gop: GopView) -> Snapshot:

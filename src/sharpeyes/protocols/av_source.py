@@ -104,9 +104,10 @@ class NetworkSource(_AvSource):
         self._options = options
 
     def open(self) -> StreamInfo:
-        opts: dict[str, str] = (
-            {"rtsp_transport": self._options.rtsp_transport} if self._url.lower().startswith("rtsp") else {}
-        )
+        # Cameras announce their codec parameters; a short probe makes (re)connecting quick.
+        opts = {"analyzeduration": str(_PROBE_US), "probesize": str(_PROBE_BYTES)}
+        if self._url.lower().startswith("rtsp"):
+            opts["rtsp_transport"] = self._options.rtsp_transport
         self._open_container(self._url, opts, (self._options.open_timeout_s, self._options.read_timeout_s))
         return self._info()
 
@@ -148,12 +149,12 @@ class FileSource(_AvSource):
         first_ts: int | None = None
         while True:
             last_ts = first_ts or 0
-            frame_ticks = 1
+            frame_ticks = self._nominal_frame_ticks(time_base)
             for packet in self._demux(None):
                 ts = packet.dts if packet.dts is not None else packet.pts
                 if ts is not None:
                     first_ts = ts if first_ts is None else first_ts
-                    frame_ticks = max(1, ts - last_ts) if ts > last_ts else frame_ticks
+                    frame_ticks = packet.duration or (ts - last_ts if ts > last_ts else frame_ticks)
                     last_ts = ts
                     if self._realtime:
                         _sleep_until(clock_start + float((ts + offset - first_ts) * time_base))
@@ -162,6 +163,11 @@ class FileSource(_AvSource):
                 raise SourceEndedError("the file has ended", code="stream_ended")
             offset += last_ts - (first_ts or 0) + frame_ticks
             self._rewind()
+
+    def _nominal_frame_ticks(self, time_base: Fraction) -> int:
+        """One frame's duration in ``time_base`` ticks, from the stream's rate (25 fps when it has none)."""
+        rate = self._require_stream().average_rate or Fraction(25)
+        return max(1, round(1 / (rate * time_base)))
 
     def _rewind(self) -> None:
         container = self._container
@@ -181,20 +187,26 @@ def _sleep_until(deadline_s: float) -> None:
 def classify_error(err: Exception, *, opening: bool, timeout_s: float | None) -> SourceError:
     """Turn a PyAV/OS error into the narrow source error a person can act on (credentials redacted)."""
     detail = redact_text(str(err))
-    if isinstance(err, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError | PermissionError):
+    within = f" for {timeout_s:g} s" if timeout_s is not None else ""
+    if isinstance(err, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
         return SourceAuthError(
             "authentication failed: the camera refused the user name or password", code="auth_failed"
         )
     if isinstance(err, av.error.HTTPNotFoundError | FileNotFoundError):
         return SourceUnsupportedError(f"not found: the camera or file has no such stream ({detail})", code="not_found")
+    if isinstance(err, PermissionError) and "://" not in str(err.filename or ""):
+        return SourceUnsupportedError(f"permission denied: the platform may not read it ({detail})", code="denied")
     if isinstance(err, av.error.ExitError | TimeoutError):
         if opening:
-            return SourceUnreachableError(f"no answer within {timeout_s:g} s", code="timeout")
-        return SourceStalledError(f"stalled: no video for {timeout_s:g} s", code="stalled")
+            return SourceUnreachableError(f"no answer{within}", code="timeout")
+        return SourceStalledError(f"stalled: no video{within}", code="stalled")
     if isinstance(err, ConnectionRefusedError):
         return SourceUnreachableError("unreachable: connection refused (is the camera on?)", code="refused")
-    if isinstance(err, av.error.ProtocolNotFoundError | av.error.InvalidDataError | av.error.DecoderNotFoundError):
-        return SourceUnsupportedError(f"not a video stream this platform can read ({detail})", code="unsupported")
+    unreadable = av.error.ProtocolNotFoundError | av.error.InvalidDataError | av.error.DecoderNotFoundError
+    if isinstance(err, unreadable):
+        if opening:
+            return SourceUnsupportedError(f"not a video stream this platform can read ({detail})", code="unsupported")
+        return SourceError(f"corrupt data in the stream ({detail})", code="corrupt")
     if isinstance(err, EOFError | av.error.EOFError):
         return SourceEndedError("the camera closed the stream", code="stream_ended")
     if isinstance(err, OSError):

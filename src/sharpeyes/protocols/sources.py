@@ -35,6 +35,10 @@ class PacketSource(Protocol):
 def check_source_url(url: str) -> str:
     """Return ``url`` when the platform can open it, else raise ``InvalidInputError`` saying why."""
     parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise InvalidInputError("the source URL has an invalid port", code="bad_source_url") from None
     if parts.scheme.lower() not in SCHEMES:
         raise InvalidInputError(
             f"unsupported source URL scheme {parts.scheme!r}: use one of {', '.join(sorted(SCHEMES))}",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.clock import utcnow
@@ -49,11 +50,14 @@ class AccountService:
     def create_admin(self, password: str | None = None) -> tuple[User, str]:
         """Create ``admin``; returns the user and its password (generated when not given)."""
         password = self._check_password(password) if password is not None else generate_password()
-        with self._sessions.begin() as db:
-            users = UserRepository(db)
-            if users.find(ADMIN_USERNAME) is not None:
-                raise ConflictError("the admin user exists already", code="admin_exists")
-            stored = users.add(ADMIN_USERNAME, self._hasher.hash(password), "admin", utcnow())
+        try:
+            with self._sessions.begin() as db:
+                users = UserRepository(db)
+                if users.find(ADMIN_USERNAME) is not None:
+                    raise ConflictError("the admin user exists already", code="admin_exists")
+                stored = users.add(ADMIN_USERNAME, self._hasher.hash(password), "admin", utcnow())
+        except IntegrityError as err:  # another process created it at the same moment
+            raise ConflictError("the admin user exists already", code="admin_exists") from err
         return _to_user(stored), password
 
     def reset_password(self, username: str, password: str | None = None) -> str:

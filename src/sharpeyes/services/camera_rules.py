@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sharpeyes.core.areas import SiteType, position_problem
 from sharpeyes.core.cameras import CAMERA_ID_PATTERN, RtspTransport
@@ -52,7 +52,17 @@ def checked(draft: CameraDraft) -> CameraDraft:
     if site_name is not None and draft.area_code is None:
         raise InvalidInputError("a site needs the area it lies in (area_code)", code="bad_site", field="area_code")
     area_code = (draft.area_code or "").strip() or None
-    return replace(draft, name=name, id=camera_id, source_url=source_url, site_name=site_name, area_code=area_code)
+    return CameraDraft(
+        name=name,
+        source_url=source_url,
+        rtsp_transport=draft.rtsp_transport,
+        id=camera_id,
+        area_code=area_code,
+        site_name=site_name,
+        site_type=draft.site_type,
+        longitude=draft.longitude,
+        latitude=draft.latitude,
+    )
 
 
 def _check_id(camera_id: str) -> None:

@@ -81,17 +81,31 @@ class HistoryDay:
 
 
 class _Tree:
-    """The area tree with every area's subtree figures."""
+    """The area tree with every area's subtree figures (kept as plain int lists: 30,000 areas add up fast)."""
 
-    def __init__(self, areas: list[Area], own: dict[str | None, Figures]) -> None:
+    def __init__(self, areas: list[Area], own: dict[str | None, list[int]]) -> None:
         self.areas = {area.code: area for area in areas}
         self.children: dict[str | None, list[Area]] = defaultdict(list)
         for area in areas:
             self.children[area.parent_code].append(area)
-        self.totals: dict[str, Figures] = {code: own.get(code, Figures()) for code in self.areas}
+        self._totals = {code: list(own.get(code, _ZERO)) for code in self.areas}
         for area in sorted(areas, key=lambda a: a.level.rank, reverse=True):
-            if area.parent_code in self.totals:
-                self.totals[area.parent_code] += self.totals[area.code]
+            parent = self._totals.get(area.parent_code) if area.parent_code else None
+            if parent is not None:
+                mine = self._totals[area.code]
+                parent[0] += mine[0]
+                parent[1] += mine[1]
+                parent[2] += mine[2]
+
+    def cameras(self, code: str) -> int:
+        return self._totals[code][0]
+
+    def figures(self, code: str) -> Figures:
+        cameras, networked, online = self._totals[code]
+        return Figures(cameras, networked, online)
+
+    def all_figures(self) -> dict[str, Figures]:
+        return {code: Figures(*totals) for code, totals in self._totals.items()}
 
     def subtree(self, code: str) -> Iterable[Area]:
         stack = [self.areas[code]]
@@ -99,6 +113,9 @@ class _Tree:
             area = stack.pop()
             yield area
             stack.extend(self.children.get(area.code, ()))
+
+
+_ZERO = (0, 0, 0)
 
 
 class CoverageService:
@@ -129,10 +146,10 @@ class CoverageService:
         children = sorted(tree.children.get(area_code, []), key=lambda a: a.code)
         return CoverageReport(
             area=tree.areas[area_code],
-            figures=tree.totals[area_code],
+            figures=tree.figures(area_code),
             online_known=self._online is not None,
             rules=rules,
-            children=[AreaFigures(child, tree.totals[child.code]) for child in children],
+            children=[AreaFigures(child, tree.figures(child.code)) for child in children],
         )
 
     def snapshot_day(self, day: date | None = None) -> int:
@@ -140,7 +157,9 @@ class CoverageService:
         day = day or utcnow().date()
         with self._sessions.begin() as db:
             tree = self._tree(db)
-            figures = [DailyFigures(code, day, f.cameras, f.networked, f.online) for code, f in tree.totals.items()]
+            figures = [
+                DailyFigures(code, day, f.cameras, f.networked, f.online) for code, f in tree.all_figures().items()
+            ]
             CoverageRepository(db).replace_day(day, figures)
         return len(figures)
 
@@ -164,16 +183,16 @@ class CoverageService:
         online: Counter[str | None] = Counter()
         if self._online is not None:
             online.update(CameraRepository(db).area_codes_of(self._online()))
-        own = {code: Figures(c.cameras, c.networked, online.get(code, 0)) for code, c in counts.items()}
-        return _Tree(AreaRepository(db).all(), own)
+        own = {code: [c.cameras, c.networked, online.get(code, 0)] for code, c in counts.items()}
+        return _Tree(AreaRepository(db).all(with_boundaries=False), own)
 
     @staticmethod
     def _area_rule(level: AreaLevel, minimum: int, subtree: list[Area], tree: _Tree, limit: int) -> RuleResult:
         targets = [area for area in subtree if area.level is level]
         gaps = [
-            Gap(area.code, area.name, tree.totals[area.code].cameras, minimum - tree.totals[area.code].cameras)
+            Gap(area.code, area.name, tree.cameras(area.code), minimum - tree.cameras(area.code))
             for area in targets
-            if tree.totals[area.code].cameras < minimum
+            if tree.cameras(area.code) < minimum
         ]
         gaps.sort(key=lambda gap: (-gap.missing, gap.code))
         return RuleResult(level.value, minimum, len(targets), len(targets) - len(gaps), gaps[:limit])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, null, select, update
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.areas import Area, AreaLevel, SiteType
@@ -26,8 +27,11 @@ class AreaRepository:
     def __init__(self, db: Session) -> None:
         self._db = db
 
-    def all(self) -> list[Area]:
-        return [_to_area(row) for row in self._db.scalars(select(AreaRow))]
+    def all(self, *, with_boundaries: bool = True) -> list[Area]:
+        """Every area; without boundaries (which can be large) when only the tree is wanted."""
+        boundary = AreaRow.boundary if with_boundaries else null()
+        rows = self._db.execute(select(AreaRow.code, AreaRow.name, AreaRow.level, AreaRow.parent_code, boundary))
+        return [Area(code, name, _LEVELS[level], parent, shape) for code, name, level, parent, shape in rows]
 
     def codes(self) -> set[str]:
         return set(self._db.scalars(select(AreaRow.code)))
@@ -42,7 +46,7 @@ class AreaRepository:
 
     def add_many(self, areas: Sequence[Area]) -> None:
         if areas:
-            self._db.execute(insert(AreaRow), [_area_values(area) for area in areas])
+            self._db.execute(cast(Table, AreaRow.__table__).insert(), [_area_values(area) for area in areas])
 
     def update_many(self, areas: Sequence[Area]) -> None:
         for area in areas:
@@ -56,7 +60,11 @@ class SiteRepository:
         self._db = db
 
     def all(self) -> list[Site]:
-        return [_to_site(row) for row in self._db.scalars(select(SiteRow))]
+        query = select(SiteRow.id, SiteRow.name, SiteRow.type, SiteRow.area_code, SiteRow.longitude, SiteRow.latitude)
+        return [
+            Site(i, name, _SITE_TYPES[kind], area, lon, lat)
+            for i, name, kind, area, lon, lat in self._db.execute(query)
+        ]
 
     def get(self, site_id: int) -> Site | None:
         row = self._db.get(SiteRow, site_id)
@@ -91,6 +99,10 @@ class SiteRepository:
         if area_code is not None:
             query = query.where(SiteRow.area_code == area_code)
         return [_to_site(row) for row in self._db.scalars(query)]
+
+
+_LEVELS = {level.value: level for level in AreaLevel}
+_SITE_TYPES = {site_type.value: site_type for site_type in SiteType}
 
 
 def _area_values(area: Area) -> dict[str, str | None]:
