@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import resource
 import sqlite3
 import statistics
 import tempfile
@@ -122,6 +123,8 @@ def main() -> None:
     print(f"city coverage report:  {city_s * 1000:8.0f} ms median of {args.repeat} (target < 500 ms)")
     print(f"  baseline GROUP BY scan: {scan_s * 1000:.0f} ms; report / scan = {city_s / scan_s:.1f}x")
     print(f"  figures: {figures.cameras:,} cameras, {figures.networked:,} networked ({figures.networking_rate:.1%})")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak_mb:,.0f} MB (the CSV alone is {len(cameras_csv) / 2**20:.0f} MB)")
     print(f"targets: import {'met' if rate >= 20_000 else 'MISSED'}, report {'met' if city_s < 0.5 else 'MISSED'}")
 
 
