@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from sharpeyes.core.media import EncodedPacket, StreamInfo
@@ -19,8 +20,22 @@ def test_every_consumer_sees_every_packet_in_order() -> None:
         relay.publish(_packet(index, keyframe=index == 0))
     for subscription in (first, second):
         got = [subscription.get(0.01) for _ in range(10)]
-        assert [p.pts for p in got if p] == list(range(10))
+        assert [p.pts for p in got if isinstance(p, EncodedPacket)] == list(range(10))
         assert subscription.get(0.01) is None
+
+
+def test_a_new_connection_reaches_consumers_before_its_packets() -> None:
+    relay = PacketRelay(gop_packets_max=100, consumer_queue_packets=4)
+    relay.set_info(INFO)
+    late = relay.subscribe("late")
+    assert late.get(0.01) == INFO, "a consumer joining mid-stream learns the stream first"
+    for index in range(6):
+        relay.publish(_packet(index))
+    other = replace(INFO, width=640)
+    relay.set_info(other)
+    items = [late.get(0.01) for _ in range(4)]
+    assert items[-1] == other, "a stream change is never dropped, even from a full queue"
+    assert [p.pts for p in items[:-1] if isinstance(p, EncodedPacket)] == [1, 2, 3], "the oldest packet made room"
 
 
 def test_a_slow_consumer_drops_and_counts_without_holding_others_back() -> None:

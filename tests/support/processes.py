@@ -27,8 +27,8 @@ def free_port() -> int:
 class PlatformProcess:
     """``sharpeyes <args>`` in the background, its output collected, stopped with SIGINT then SIGKILL."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self._lines: list[str] = []
         self._proc = subprocess.Popen(
             [str(SHARPEYES), *args, "--host", "127.0.0.1", "--port", str(self.port)],
@@ -75,6 +75,12 @@ class PlatformProcess:
 
     def alive(self) -> bool:
         return self._proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the platform gets no chance to close anything."""
+        self._proc.kill()
+        self._proc.wait(10)
+        self._reader.join(5)
 
     def stop(self, grace_s: float = 15.0) -> int:
         if self._proc.poll() is None:

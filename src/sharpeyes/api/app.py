@@ -19,6 +19,7 @@ from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.health import health_router
+from sharpeyes.api.routers.recordings import recordings_router
 from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
 
@@ -60,7 +61,10 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(auth_router(services.accounts, current_user))
     guarded = [Depends(current_user)]
     max_mb = settings.imports.max_upload_mb
-    api.include_router(cameras_router(services.cameras, services.inventory, max_mb), dependencies=guarded)
+    api.include_router(
+        cameras_router(services.cameras, services.inventory, services.recordings, max_mb), dependencies=guarded
+    )
+    api.include_router(recordings_router(services.recordings), dependencies=guarded)
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
     api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)

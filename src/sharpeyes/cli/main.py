@@ -13,11 +13,13 @@ from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
 from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
+from sharpeyes.cli.recordings import recordings_app
 from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.workers.coverage import CoverageRecorder
+from sharpeyes.workers.recordings import RecordingKeeper
 from sharpeyes.workers.streams import StreamSupervisor
 
 app = typer.Typer(
@@ -29,6 +31,7 @@ app.add_typer(cameras_app, name="cameras")
 app.add_typer(areas_app, name="areas")
 app.add_typer(sites_app, name="sites")
 app.add_typer(coverage_app, name="coverage")
+app.add_typer(recordings_app, name="recordings")
 
 
 @app.command()
@@ -106,8 +109,9 @@ def _serve(runtime: Runtime) -> None:
     configure_logging(settings.log_level)
     assert runtime.streams is not None
     supervisor = StreamSupervisor(runtime.services.cameras, runtime.streams)
-    recorder = CoverageRecorder(runtime.services.coverage)
-    web = create_app(settings, runtime.services, workers=[supervisor, recorder])
+    coverage = CoverageRecorder(runtime.services.coverage)
+    keeper = RecordingKeeper(runtime.services.recordings)
+    web = create_app(settings, runtime.services, workers=[supervisor, keeper, coverage])
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False
     )

@@ -17,6 +17,7 @@ from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
 
@@ -44,6 +45,9 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         inventory=InventoryService(sessions),
         coverage=CoverageService(sessions, settings.coverage, streams.online_camera_ids if streams else None),
         map=MapService(sessions, streams),
+        recordings=RecordingService(
+            sessions, settings.recordings, settings.recordings_dir, streams, settings.streams.open_timeout_s
+        ),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 RtspTransport = Literal["tcp", "udp"]
 
+ONLINE_REASON = "receiving video"
 CAMERA_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 

@@ -15,6 +15,12 @@ class StreamInfo:
     height: int
     time_base: Fraction
     extradata: bytes | None
+    mp4_init: bytes | None = None
+    """A fragmented-MP4 initialisation segment (ftyp + moov) describing the stream, for remuxing and MSE/HLS;
+    None when the codec cannot go into MP4."""
+
+
+FRAGMENTED_MP4_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 
 
 @dataclass(frozen=True, slots=True)

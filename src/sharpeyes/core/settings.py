@@ -98,6 +98,29 @@ class CoverageSettings(_Section):
     )
 
 
+class RecordingSettings(_Section):
+    """Recording: segment length, retention, and the disk space that must stay free."""
+
+    segment_s: float = Field(
+        4.0, ge=2, le=10, title="Segment length", description="Seconds per segment file, cut on the next keyframe."
+    )
+    stall_s: float = Field(
+        3.0, gt=0, le=60, title="Gap after", description="Seconds without video before a recording gap starts."
+    )
+    retention_days: int = Field(
+        30, ge=1, le=3650, title="Retention", description="Days recordings are kept unless a camera's plan says."
+    )
+    min_free_mb: int = Field(
+        2048, ge=0, le=10_000_000, title="Free space", description="Below this many free MB, oldest segments go."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai", title="Time zone", description="Zone of scheduled recording windows (IANA name)."
+    )
+    directory: Path | None = Field(
+        None, title="Recordings directory", description="Where segment files go; default DATA_DIR/recordings."
+    )
+
+
 class ImportSettings(_Section):
     """Spreadsheet uploads."""
 
@@ -132,6 +155,11 @@ class Settings(BaseSettings):
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.recordings.directory or self.data_dir / "recordings"
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,6 +8,7 @@ import time
 from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
+from sharpeyes.media.recorder import Recorder, RecorderConfig, RecordingSink
 from sharpeyes.media.session import SourceOpener, StreamSession
 from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
 from sharpeyes.protocols.sources import SourceOptions, open_source
@@ -24,6 +25,8 @@ class StreamManager:
         self._sessions: dict[str, StreamSession] = {}
         self._stopping: list[StreamSession] = []
         self._closed = False
+        self._recorders: dict[str, Recorder] = {}
+        self._recording: dict[str, tuple[RecorderConfig, RecordingSink]] = {}
 
     def ensure(self, camera: Camera) -> StreamSession | None:
         """Run a session for ``camera`` (which must have a source); a changed source restarts it.
@@ -56,9 +59,49 @@ class StreamManager:
             )
             self._sessions[camera.id] = session
             session.start()  # inside the lock: nobody may join a session that has not started
+            if camera.id in self._recording:
+                self._start_recorder(camera.id)
         return session
 
+    def record(self, camera_id: str, config: RecorderConfig, sink: RecordingSink) -> bool:
+        """Record the camera's session (kept across source changes); False when it has no session."""
+        with self._lock:
+            if camera_id not in self._sessions or self._closed:
+                return False
+            self._recording[camera_id] = (config, sink)
+            recorder = self._recorders.get(camera_id)
+            if recorder is None or not recorder.alive:
+                self._start_recorder(camera_id)
+            return True
+
+    def stop_recording(self, camera_id: str) -> None:
+        with self._lock:
+            self._recording.pop(camera_id, None)
+            recorder = self._recorders.pop(camera_id, None)
+        if recorder is not None:
+            recorder.stop()
+
+    def recorder(self, camera_id: str) -> Recorder | None:
+        with self._lock:
+            return self._recorders.get(camera_id)
+
+    def recording_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._recording)
+
+    def _start_recorder(self, camera_id: str) -> None:
+        """Under the lock: (re)attach a recorder to the camera's current session."""
+        old = self._recorders.pop(camera_id, None)
+        if old is not None:
+            old.stop()
+        session = self._sessions[camera_id]
+        config, sink = self._recording[camera_id]
+        recorder = Recorder(camera_id, session.relay, config, sink, lambda: session.outage_reason)
+        self._recorders[camera_id] = recorder
+        recorder.start()
+
     def stop(self, camera_id: str) -> None:
+        self.stop_recording(camera_id)
         with self._lock:
             session = self._sessions.pop(camera_id, None)
             if session is not None:
@@ -91,11 +134,18 @@ class StreamManager:
         """Stop every session and wait (bounded) for their threads to close their connections."""
         with self._lock:
             self._closed = True
+            recorders = list(self._recorders.values())
+            self._recorders.clear()
+            self._recording.clear()
             for session in self._sessions.values():
                 self._retire(session)
             self._sessions.clear()
             retired, self._stopping = self._stopping, []
+        for recorder in recorders:
+            recorder.stop()
         deadline = time.monotonic() + timeout_s
+        for recorder in recorders:  # close the segments being written before the sessions go
+            recorder.join(max(0.0, deadline - time.monotonic()))
         for session in retired:
             session.join(max(0.0, deadline - time.monotonic()))
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from sharpeyes.core.media import EncodedPacket, StreamInfo
 
+RelayItem = EncodedPacket | StreamInfo
+"""What a consumer receives: packets, and a ``StreamInfo`` before the packets of each new upstream connection."""
+
 
 class Subscription:
     """A consumer's bounded queue. When the consumer lags, new packets are dropped and counted."""
@@ -15,7 +18,7 @@ class Subscription:
     def __init__(self, name: str, max_packets: int) -> None:
         self.name = name
         self.dropped = 0
-        self._queue: queue.Queue[EncodedPacket] = queue.Queue(maxsize=max_packets)
+        self._queue: queue.Queue[RelayItem] = queue.Queue(maxsize=max_packets)
 
     def offer(self, packet: EncodedPacket) -> None:
         try:
@@ -23,8 +26,21 @@ class Subscription:
         except queue.Full:
             self.dropped += 1
 
-    def get(self, timeout_s: float) -> EncodedPacket | None:
-        """The next packet, or None when none arrived within ``timeout_s``."""
+    def offer_info(self, info: StreamInfo) -> None:
+        """A new connection: never dropped; packets still queued from the old one are, when there is no room."""
+        while True:
+            try:
+                self._queue.put_nowait(info)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    def get(self, timeout_s: float) -> RelayItem | None:
+        """The next item, or None when none arrived within ``timeout_s``."""
         try:
             return self._queue.get(timeout=timeout_s)
         except queue.Empty:
@@ -51,9 +67,12 @@ class PacketRelay:
         self._queue_max = consumer_queue_packets
 
     def subscribe(self, name: str) -> Subscription:
+        """A new consumer; it first receives the current stream's ``StreamInfo`` when there is one."""
         subscription = Subscription(name, self._queue_max)
         with self._lock:
             self._subscriptions.append(subscription)
+            if self._info is not None:
+                subscription.offer_info(self._info)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -71,6 +90,9 @@ class PacketRelay:
         with self._lock:
             self._info = info
             self._gop.clear()
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.offer_info(info)
 
     def publish(self, packet: EncodedPacket) -> None:
         with self._lock:

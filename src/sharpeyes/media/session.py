@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sharpeyes.core.cameras import CameraState, CameraStatus
+from sharpeyes.core.cameras import ONLINE_REASON, CameraState, CameraStatus
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import SourceError
 from sharpeyes.core.settings import StreamSettings
@@ -51,6 +51,7 @@ class StreamSession:
         self._last_packet_s: float | None = None
         self._online_this_attempt = False
         self._online_s = 0.0
+        self._last_failure = "no video (reason unknown)"
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -111,14 +112,23 @@ class StreamSession:
                 if not self._online_this_attempt:
                     self._online_this_attempt = True
                     online_since = packet.received_s
-                    self._set(CameraStatus.ONLINE, "receiving video")
+                    self._set(CameraStatus.ONLINE, ONLINE_REASON)
                 self._online_s = packet.received_s - online_since
                 if self._stop.is_set():
                     break
         finally:
             source.close()
 
+    @property
+    def outage_reason(self) -> str:
+        """Why video is not flowing now, or why it last stopped flowing."""
+        with self._lock:
+            state, last = self._state, self._last_failure
+        return state.reason if state.status is not CameraStatus.ONLINE else last
+
     def _failed(self, err: SourceError, retry_in_s: float) -> None:
+        with self._lock:
+            self._last_failure = err.message
         status = CameraStatus.ERROR if err.permanent else CameraStatus.OFFLINE
         self._set(status, f"{err.message}; retrying in {retry_in_s:g} s")
 

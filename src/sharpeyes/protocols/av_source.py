@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -22,7 +23,7 @@ from sharpeyes.core.errors import (
     SourceUnreachableError,
     SourceUnsupportedError,
 )
-from sharpeyes.core.media import EncodedPacket, StreamInfo
+from sharpeyes.core.media import FRAGMENTED_MP4_OPTIONS, EncodedPacket, StreamInfo
 from sharpeyes.core.urls import redact_text
 from sharpeyes.protocols.sources import SourceOptions
 
@@ -37,6 +38,7 @@ class _AvSource:
     def __init__(self) -> None:
         self._container: InputContainer | None = None
         self._stream: VideoStream | None = None
+        self._stream_info: StreamInfo | None = None
 
     def _open_container(self, target: str, options: dict[str, str], timeout: tuple[float, float] | None) -> None:
         try:
@@ -50,15 +52,18 @@ class _AvSource:
         self._stream = container.streams.video[0]
 
     def _info(self) -> StreamInfo:
-        stream = self._require_stream()
-        ctx = stream.codec_context
-        return StreamInfo(
-            codec=ctx.name,
-            width=ctx.width,
-            height=ctx.height,
-            time_base=stream.time_base or Fraction(1, 90000),
-            extradata=ctx.extradata,
-        )
+        if self._stream_info is None:
+            stream = self._require_stream()
+            ctx = stream.codec_context
+            self._stream_info = StreamInfo(
+                codec=ctx.name,
+                width=ctx.width,
+                height=ctx.height,
+                time_base=stream.time_base or Fraction(1, 90000),
+                extradata=ctx.extradata,
+                mp4_init=_mp4_init(stream),
+            )
+        return self._stream_info
 
     def _require_stream(self) -> VideoStream:
         if self._stream is None:
@@ -82,6 +87,18 @@ class _AvSource:
             container, self._container, self._stream = self._container, None, None
             with contextlib.suppress(Exception):  # closing a broken connection may fail; nothing is lost
                 container.close()
+
+
+def _mp4_init(stream: VideoStream) -> bytes | None:
+    """The fMP4 header a muxer writes for ``stream``: later remuxers use it as their stream template."""
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, "w", format="mp4", options=FRAGMENTED_MP4_OPTIONS) as output:
+            output.add_stream_from_template(stream)
+            output.start_encoding()
+            return buffer.getvalue()
+    except (av.FFmpegError, ValueError):
+        return None  # e.g. a codec MP4 cannot carry: the stream can be watched but not recorded as MP4
 
 
 def _to_packet(packet: Any, time_base: Fraction, pts_offset: int = 0) -> EncodedPacket:

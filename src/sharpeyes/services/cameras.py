@@ -15,11 +15,13 @@ from sharpeyes.core.areas import SiteType
 from sharpeyes.core.cameras import Camera, CameraStatus, RtspTransport, new_camera_id
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError
+from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.urls import redact_url
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.services.camera_rules import CameraDraft, checked
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
+from sharpeyes.store.recordings import RecordingRepository
 
 __all__ = ["CameraDraft", "CameraService", "CameraView", "SnapshotImage"]
 
@@ -46,6 +48,7 @@ class CameraView:
     status_reason: str
     status_since: datetime | None
     last_frame_at: datetime | None
+    recording: RecordingPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,8 @@ class CameraService:
         with self._sessions() as db:
             cameras = CameraRepository(db).all()[offset : offset + limit]
             sites = SiteRepository(db).get_many(c.site_id for c in cameras if c.site_id is not None)
-            return [self._view_with(camera, sites) for camera in cameras]
+            plans = RecordingRepository(db).plans()
+            return [self._view_with(camera, sites, plans.get(camera.id)) for camera in cameras]
 
     def get(self, camera_id: str) -> CameraView:
         with self._sessions() as db:
@@ -198,9 +202,9 @@ class CameraService:
 
     def _view(self, db: Session, camera: Camera) -> CameraView:
         sites = SiteRepository(db).get_many([camera.site_id] if camera.site_id is not None else [])
-        return self._view_with(camera, sites)
+        return self._view_with(camera, sites, RecordingRepository(db).plan(camera.id))
 
-    def _view_with(self, camera: Camera, sites: Mapping[int, Site]) -> CameraView:
+    def _view_with(self, camera: Camera, sites: Mapping[int, Site], plan: RecordingPlan | None) -> CameraView:
         state = self._streams.state(camera.id) if self._streams is not None else None
         site = sites.get(camera.site_id) if camera.site_id is not None else None
         return CameraView(
@@ -218,6 +222,7 @@ class CameraService:
             status_reason=state.reason if state else "",
             status_since=state.since if state else None,
             last_frame_at=state.last_frame_at if state else None,
+            recording=plan or RecordingPlan(),
         )
 
 

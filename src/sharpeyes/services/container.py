@@ -10,6 +10,7 @@ from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
 
 
@@ -22,3 +23,4 @@ class Services:
     inventory: InventoryService
     coverage: CoverageService
     map: MapService
+    recordings: RecordingService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -91,3 +91,38 @@ class CoverageDailyRow(Base):
     cameras: Mapped[int]
     networked: Mapped[int]
     online: Mapped[int]
+
+
+class RecordingPlanRow(Base):
+    __tablename__ = "recording_plans"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    windows: Mapped[str] = mapped_column(Text, doc="JSON list of weekly windows")
+    retention_days: Mapped[int | None]
+    priority: Mapped[int] = mapped_column(default=0)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_camera_id_start", "camera_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    codec: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(500), unique=True)
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+
+
+class RecordingGapRow(Base):
+    __tablename__ = "recording_gaps"
+    __table_args__ = (Index("ix_recording_gaps_camera_id_start", "camera_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(500))

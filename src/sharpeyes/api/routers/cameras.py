@@ -7,13 +7,17 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
 from sharpeyes.api.schemas.imports import ImportReportOut
+from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService, CameraView
 from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.recordings import RecordingService
 
 
-def cameras_router(cameras: CameraService, inventory: InventoryService, max_upload_mb: int) -> APIRouter:
+def cameras_router(
+    cameras: CameraService, inventory: InventoryService, recordings: RecordingService, max_upload_mb: int
+) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
     @router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}})
@@ -39,7 +43,11 @@ def cameras_router(cameras: CameraService, inventory: InventoryService, max_uplo
 
     @router.patch("/{camera_id}", responses={409: {"model": Problem}})
     def update_camera(camera_id: str, body: CameraPatch) -> CameraOut:
-        return _out(cameras.update(camera_id, body.model_dump(exclude_unset=True)))
+        """Change the given fields; ``recording`` sets the recording plan."""
+        changes = body.model_dump(exclude_unset=True, exclude={"recording"})
+        if body.recording is not None:
+            recordings.set_plan(camera_id, body.recording.to_plan())
+        return _out(cameras.update(camera_id, changes) if changes else cameras.get(camera_id))
 
     @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
     def remove_camera(camera_id: str) -> None:
@@ -79,4 +87,5 @@ def _out(view: CameraView) -> CameraOut:
         status_reason=reason,
         status_since=view.status_since,
         last_frame_at=view.last_frame_at,
+        recording=RecordingPlanOut.from_plan(view.recording),
     )

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sharpeyes.api.schemas.recordings import RecordingPlanIn, RecordingPlanOut
 from sharpeyes.core.areas import SiteType
 
 SOURCE_DOC = "rtsp://, rtsps://, http(s):// or file:/// (a simulated camera); empty: built but not networked."
@@ -39,6 +40,7 @@ class CameraPatch(BaseModel):
     site_type: SiteType | None = None
     longitude: float | None = None
     latitude: float | None = None
+    recording: RecordingPlanIn | None = Field(None, description="The recording plan.")
 
 
 class CameraOut(BaseModel):
@@ -56,3 +58,4 @@ class CameraOut(BaseModel):
     status_reason: str = Field(description="Why the camera is in this status, for a person to act on.")
     status_since: datetime | None
     last_frame_at: datetime | None
+    recording: RecordingPlanOut

@@ -1,0 +1,50 @@
+"""Recorded video: what exists, HLS playback over it, and clips."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
+from sharpeyes.services.recordings import RecordingService
+
+HLS_TYPE = "application/vnd.apple.mpegurl"
+Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-11-29T08:00:00+08:00.")]
+End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
+
+
+def recordings_router(recordings: RecordingService) -> APIRouter:
+    router = APIRouter(prefix="/cameras/{camera_id}", tags=["recordings"], responses=PROBLEM_RESPONSES)
+
+    @router.get("/recordings")
+    def list_recordings(camera_id: str, start: Start, end: End) -> RecordingsOut:
+        found = recordings.recordings(camera_id, start, end)
+        return RecordingsOut(
+            segments=[
+                SegmentOut(id=s.id, start=s.start, end=s.end, bytes=s.bytes, legal_hold=s.legal_hold)
+                for s in found.segments
+            ],
+            gaps=[GapOut(start=g.start, end=g.end, reason=g.reason) for g in found.gaps],
+        )
+
+    @router.get("/playback.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
+    def playback(camera_id: str, start: Start, end: End) -> Response:
+        """HLS VOD over the recorded fMP4 segments; gaps are skipped with discontinuities."""
+        text = recordings.playlist(camera_id, start, end, "segments/{id}/{part}")  # relative to the playlist
+        return Response(text, media_type=HLS_TYPE, headers={"Cache-Control": "no-store"})
+
+    @router.get("/segments/{segment_id}/{part}", response_class=Response)
+    def segment_part(camera_id: str, segment_id: int, part: str) -> Response:
+        """``init.mp4`` (initialisation) or ``media.m4s`` (frames) of one recorded segment."""
+        media_type = "video/mp4" if part == "init.mp4" else "video/iso.segment"
+        return Response(recordings.segment_part(camera_id, segment_id, part), media_type=media_type)
+
+    @router.get("/clip.mp4", response_class=Response, responses={200: {"content": {"video/mp4": {}}}})
+    def clip(camera_id: str, start: Start, end: End) -> Response:
+        """One MP4 cut on keyframes around the range, remuxed (never re-encoded)."""
+        data = recordings.clip(camera_id, start, end)
+        name = f"{camera_id}-{start:%Y%m%dT%H%M%S}.mp4"
+        return Response(data, media_type="video/mp4", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    return router

@@ -1,0 +1,226 @@
+"""Recording without re-encoding: packets from the relay are remuxed into fragmented-MP4 segment files.
+
+Each segment starts on a keyframe and is cut at the first keyframe after ``segment_s``. It is written under a
+``.partial`` name and renamed when complete, so a crash loses at most the segment being written. When packets
+stop (or the upstream reconnects) the open segment is closed at once and an interruption is reported; it ends
+when the next segment starts.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.media import FRAGMENTED_MP4_OPTIONS, EncodedPacket, StreamInfo
+from sharpeyes.media.relay import PacketRelay
+
+logger = logging.getLogger(__name__)
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSegment:
+    camera_id: str
+    start: datetime
+    end: datetime
+    path: Path
+    bytes: int
+    codec: str
+
+
+class RecordingSink(Protocol):
+    """Where a recorder reports: each finished segment, and each interruption once recording resumes."""
+
+    def segment_done(self, segment: RecordedSegment) -> None: ...
+
+    def gap(self, camera_id: str, start: datetime, end: datetime, reason: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderConfig:
+    root: Path
+    segment_s: float
+    stall_s: float
+    startup_grace_s: float = 5.0
+    """Extra time allowed before the first segment, for the camera to answer (not yet a gap)."""
+
+
+class _SegmentFile:
+    """One open segment: an fMP4 file fed with packets, closed into place."""
+
+    def __init__(self, path: Path, info: StreamInfo, first: EncodedPacket) -> None:
+        assert info.mp4_init is not None
+        self.path = path
+        self.info = info
+        self.partial = path.with_name(path.name + PARTIAL_SUFFIX)
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
+        self.start = _wall_time(first.received_s)
+        self._first_ts = _timestamp(first)
+        self._last_ts = self._first_ts
+        self._frame_ticks = 0
+        template = av.open(io.BytesIO(info.mp4_init))
+        self._output = av.open(str(self.partial), "w", format="mp4", options=FRAGMENTED_MP4_OPTIONS)
+        self._stream = self._output.add_stream_from_template(template.streams.video[0])
+        template.close()
+
+    @property
+    def duration_s(self) -> float:
+        return float((self._last_ts - self._first_ts) * self.info.time_base)
+
+    def write(self, packet: EncodedPacket) -> None:
+        ts = _timestamp(packet)
+        if ts > self._last_ts:
+            self._frame_ticks = ts - self._last_ts
+            self._last_ts = ts
+        out = av.Packet(packet.data)
+        out.pts = packet.pts if packet.pts is not None else ts
+        out.dts = packet.dts if packet.dts is not None else out.pts
+        out.time_base = packet.time_base
+        out.is_keyframe = packet.keyframe
+        out.stream = self._stream
+        self._output.mux(out)
+
+    def close(self, camera_id: str) -> RecordedSegment:
+        self._output.close()
+        self.partial.replace(self.path)
+        length = Fraction(self._last_ts - self._first_ts + self._frame_ticks) * self.info.time_base
+        end = self.start + timedelta(seconds=float(length))
+        return RecordedSegment(camera_id, self.start, end, self.path, self.path.stat().st_size, self.info.codec)
+
+    def abandon(self) -> None:
+        try:
+            self._output.close()
+        except (av.FFmpegError, OSError):
+            logger.warning("could not close broken segment %s", self.partial)
+        self.partial.unlink(missing_ok=True)
+
+
+class Recorder:
+    """Records one camera's relay on its own thread until stopped."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        relay: PacketRelay,
+        config: RecorderConfig,
+        sink: RecordingSink,
+        status_reason: Callable[[], str],
+    ) -> None:
+        """``status_reason`` says why the camera is not delivering video now (or why it last stopped)."""
+        self.camera_id = camera_id
+        self._relay = relay
+        self._config = config
+        self._sink = sink
+        self._status_reason = status_reason
+        self._stop = threading.Event()
+        self._segment: _SegmentFile | None = None
+        self._info: StreamInfo | None = None
+        self._gap_since: datetime | None = None
+        self._gap_reason = ""
+        self.last_write_s = time.monotonic()
+        self._wrote = False
+        self.failure: str | None = None
+        self._thread = threading.Thread(target=self._run, name=f"record-{camera_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout_s: float) -> bool:
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        subscription = self._relay.subscribe(f"recorder-{self.camera_id}")
+        try:
+            while not self._stop.is_set():
+                item = subscription.get(0.25)
+                if item is None:
+                    self._check_stall()
+                elif isinstance(item, StreamInfo):
+                    end = self._close_segment()
+                    if end is not None and self._gap_since is None:
+                        self._gap_since = end  # a new connection: the old one broke
+                        self._gap_reason = self._status_reason()
+                    self._info = item
+                else:
+                    self._write(item)
+            self._close_segment()
+        except Exception as err:  # recording must report, not vanish: the reconciler restarts it
+            self.failure = f"recorder failed: {err}"
+            logger.exception("camera %s: recorder failed", self.camera_id)
+            if self._segment is not None:
+                self._segment.abandon()
+        finally:
+            self._relay.unsubscribe(subscription)
+
+    def _write(self, packet: EncodedPacket) -> None:
+        segment = self._segment
+        if segment is not None and packet.keyframe and segment.duration_s >= self._config.segment_s:
+            self._close_segment()
+            segment = None
+        if segment is None:
+            if not packet.keyframe or self._info is None or self._info.mp4_init is None:
+                return  # a segment starts on a keyframe of a stream MP4 can carry
+            segment = self._segment = _SegmentFile(self._segment_path(packet), self._info, packet)
+            if self._gap_since is not None:
+                reason = self._gap_reason or f"no video for {self._config.stall_s:g} s or more"
+                self._sink.gap(self.camera_id, self._gap_since, segment.start, reason)
+                self._gap_since, self._gap_reason = None, ""
+        segment.write(packet)
+        self.last_write_s = time.monotonic()
+        self._wrote = True
+
+    def _check_stall(self) -> None:
+        allowed_s = self._config.stall_s + (0.0 if self._wrote else self._config.startup_grace_s)
+        if time.monotonic() - self.last_write_s < allowed_s:
+            return
+        if self._segment is not None:
+            end = self._close_segment()
+            self._gap_since = end
+        elif self._gap_since is None:
+            self._gap_since = _wall_time(self.last_write_s)
+        if not self._gap_reason:
+            self._gap_reason = self._status_reason()
+
+    def _close_segment(self) -> datetime | None:
+        """Close the open segment (if any) and return where it ended."""
+        segment, self._segment = self._segment, None
+        if segment is None:
+            return None
+        done = segment.close(self.camera_id)
+        self._sink.segment_done(done)
+        return done.end
+
+    def _segment_path(self, packet: EncodedPacket) -> Path:
+        start = _wall_time(packet.received_s)
+        day = start.strftime("%Y-%m-%d")
+        return self._config.root / self.camera_id / day / f"{start.strftime('%H%M%S.%f')}.mp4"
+
+
+def _timestamp(packet: EncodedPacket) -> int:
+    if packet.dts is not None:
+        return packet.dts
+    return packet.pts if packet.pts is not None else 0
+
+
+def _wall_time(monotonic_s: float) -> datetime:
+    return utcnow() - timedelta(seconds=max(0.0, time.monotonic() - monotonic_s))
