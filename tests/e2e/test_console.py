@@ -84,6 +84,25 @@ def test_demo_prints_a_login_and_shows_live_cameras(demo: PlatformProcess, page:
     expect(badge).to_have_text("在线")
 
 
+def test_live_view_plays_frames_in_the_browser(demo: PlatformProcess, page: Page) -> None:
+    _sign_in(page, demo, demo.printed(r"password / 密码: (\S+)"))
+    tile = page.locator('article.camera[data-status="online"]').first
+    expect(tile).to_be_visible(timeout=20_000)
+    tile.click()
+    expect(page.locator("#live")).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('#live video').getVideoPlaybackQuality().totalVideoFrames > 10",
+        timeout=20_000,
+    )
+    lag_s = page.evaluate(
+        "() => { const v = document.querySelector('#live video'); const b = v.buffered;"
+        " return b.length ? b.end(b.length - 1) - v.currentTime : 99; }"
+    )
+    assert lag_s < 1.5, "the player keeps to the live edge"
+    page.click("#live-close")
+    expect(page.locator("#live")).to_be_hidden()
+
+
 def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page) -> None:
     _sign_in(page, demo, "not-the-password")
     expect(page.locator("#login-error")).to_have_text("wrong user name or password")

@@ -138,3 +138,19 @@ def test_one_upstream_connection_serves_every_consumer(
     for consumer in consumers:
         assert consumer.get(DEADLINE_S) is not None
     assert server.client_count == 1
+
+
+def test_health_history_names_each_outage(client: TestClient, auth: dict[str, str], server: RtspServer) -> None:
+    camera_id = _add(client, auth, server.url)
+    _wait_status(client, auth, camera_id, "online")
+    server.stop()
+    _wait_status(client, auth, camera_id, "offline")
+    server.start()
+    _wait_status(client, auth, camera_id, "online")
+    health = client.get(f"/api/v1/cameras/{camera_id}/health", params={"hours": 1}, headers=auth).json()
+    statuses = [event["status"] for event in health["history"]]
+    assert statuses == ["online", "offline", "online"]
+    assert health["history"][1]["reason"], "an outage says why"
+    assert 0 < health["online_ratio"] <= 1
+    assert health["flapping"] is False
+    assert client.get("/api/v1/cameras/nope/health", headers=auth).status_code == 404

@@ -15,7 +15,9 @@ from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
@@ -45,6 +47,8 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         inventory=InventoryService(sessions),
         coverage=CoverageService(sessions, settings.coverage, streams.online_camera_ids if streams else None),
         map=MapService(sessions, streams),
+        live=LiveService(sessions, streams),
+        health=HealthService(sessions, settings.health, streams),
         recordings=RecordingService(
             sessions, settings.recordings, settings.recordings_dir, streams, settings.streams.open_timeout_s
         ),

@@ -121,6 +121,17 @@ class RecordingSettings(_Section):
     )
 
 
+class HealthSettings(_Section):
+    """Camera health: when on/off changes come too often, one alert instead of many."""
+
+    flap_transitions: int = Field(
+        6, ge=2, le=1000, title="Flapping changes", description="Status changes within the window that mean flapping."
+    )
+    flap_window_s: float = Field(
+        600.0, ge=10, le=86_400, title="Flapping window", description="Seconds over which status changes are counted."
+    )
+
+
 class ImportSettings(_Section):
     """Spreadsheet uploads."""
 
@@ -156,6 +167,7 @@ class Settings(BaseSettings):
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @property
     def recordings_dir(self) -> Path:

@@ -9,7 +9,7 @@ from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.recorder import Recorder, RecorderConfig, RecordingSink
-from sharpeyes.media.session import SourceOpener, StreamSession
+from sharpeyes.media.session import SourceOpener, StatusListener, StreamSession
 from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
 from sharpeyes.protocols.sources import SourceOptions, open_source
 
@@ -25,8 +25,13 @@ class StreamManager:
         self._sessions: dict[str, StreamSession] = {}
         self._stopping: list[StreamSession] = []
         self._closed = False
+        self._listeners: list[StatusListener] = []
         self._recorders: dict[str, Recorder] = {}
         self._recording: dict[str, tuple[RecorderConfig, RecordingSink]] = {}
+
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """``listener(camera_id, state)`` is called on the session's thread at every status change."""
+        self._listeners.append(listener)
 
     def ensure(self, camera: Camera) -> StreamSession | None:
         """Run a session for ``camera`` (which must have a source); a changed source restarts it.
@@ -56,6 +61,7 @@ class StreamManager:
                 self._streams,
                 SnapshotTaker(self._snapshots.jpeg_quality),
                 self._opener,
+                self._listeners,
             )
             self._sessions[camera.id] = session
             session.start()  # inside the lock: nobody may join a session that has not started

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sharpeyes.core.cameras import ONLINE_REASON, CameraState, CameraStatus
@@ -23,6 +23,7 @@ from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
 logger = logging.getLogger(__name__)
 
 SourceOpener = Callable[[str, SourceOptions], PacketSource]
+StatusListener = Callable[[str, CameraState], None]
 
 
 class StreamSession:
@@ -34,8 +35,10 @@ class StreamSession:
         settings: StreamSettings,
         snapshots: SnapshotTaker,
         opener: SourceOpener = open_source,
+        listeners: Sequence[StatusListener] = (),
     ) -> None:
         self.camera_id = camera_id
+        self._listeners = tuple(listeners)
         self.url = url
         self.options = options
         self.relay = PacketRelay(
@@ -141,3 +144,9 @@ class StreamSession:
         if previous.status != status:
             level = logging.INFO if status is CameraStatus.ONLINE else logging.WARNING
             self._log.log(level, "camera %s is %s: %s", self.camera_id, status.value, reason)
+            current = self.state
+            for listener in self._listeners:
+                try:
+                    listener(self.camera_id, current)
+                except Exception:  # a listener's failure must not stop the stream
+                    self._log.exception("status listener failed for camera %s", self.camera_id)

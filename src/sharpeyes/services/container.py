@@ -8,7 +8,9 @@ from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
@@ -24,3 +26,5 @@ class Services:
     coverage: CoverageService
     map: MapService
     recordings: RecordingService
+    live: LiveService
+    health: HealthService

@@ -126,3 +126,30 @@ class RecordingGapRow(Base):
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class CameraStatusEventRow(Base):
+    """One change of a camera's stream status, for its health history."""
+
+    __tablename__ = "camera_status_events"
+    __table_args__ = (Index("ix_camera_status_events_camera_id_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+
+
+class HealthAlertRow(Base):
+    """A standing problem with a camera (e.g. flapping), raised once and cleared once."""
+
+    __tablename__ = "health_alerts"
+    __table_args__ = (Index("ix_health_alerts_camera_id_raised_at", "camera_id", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(String(500))

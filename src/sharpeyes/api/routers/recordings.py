@@ -1,4 +1,4 @@
-"""Recorded video: what exists, HLS playback over it, and clips."""
+"""Per-camera media answers: health, recorded video, HLS playback over it, and clips."""
 
 from datetime import datetime
 from typing import Annotated
@@ -6,7 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.health import HealthOut
 from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
+from sharpeyes.services.health import HealthService
 from sharpeyes.services.recordings import RecordingService
 
 HLS_TYPE = "application/vnd.apple.mpegurl"
@@ -14,8 +16,15 @@ Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-1
 End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
 
 
-def recordings_router(recordings: RecordingService) -> APIRouter:
+def recordings_router(recordings: RecordingService, health: HealthService) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["recordings"], responses=PROBLEM_RESPONSES)
+
+    @router.get("/health", tags=["health"])
+    def camera_health(
+        camera_id: str, hours: Annotated[float, Query(gt=0, le=24 * 90, description="History period.")] = 24
+    ) -> HealthOut:
+        """Status now, its history with reasons, online share of the period, and alerts such as flapping."""
+        return HealthOut.from_report(health.health(camera_id, hours))
 
     @router.get("/recordings")
     def list_recordings(camera_id: str, start: Start, end: End) -> RecordingsOut:

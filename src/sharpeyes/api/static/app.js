@@ -6,13 +6,14 @@ const TEXT = {
     title: "雪亮 · 视频联网平台", signin: "登录", username: "用户名", password: "密码", logout: "退出",
     lang: "English", online: "在线", connecting: "连接中", offline: "离线", error: "故障",
     summary: (n, on) => `共 ${n} 路摄像机，${on} 路在线`, nopicture: "暂无画面",
-    badlogin: "用户名或密码错误",
+    badlogin: "用户名或密码错误", live: "实时", close: "关闭", starting: "正在连接…", ended: "实时流已结束",
   },
   en: {
     title: "Sharp Eyes · public video network", signin: "Sign in", username: "User name", password: "Password",
     logout: "Sign out", lang: "中文", online: "online", connecting: "connecting", offline: "offline", error: "error",
     summary: (n, on) => `${n} cameras, ${on} online`, nopicture: "no picture yet",
-    badlogin: "wrong user name or password",
+    badlogin: "wrong user name or password", live: "live", close: "Close", starting: "connecting…",
+    ended: "the live stream ended",
   },
 };
 
@@ -49,6 +50,7 @@ function showWall() {
 }
 
 function signOut() {
+  closeLive();
   token = null; sessionStorage.removeItem("sharpeyes.token");
   clearInterval(timer); timer = null;
   tiles.forEach((tile) => { if (tile.url) URL.revokeObjectURL(tile.url); });
@@ -63,6 +65,7 @@ function tileFor(camera) {
   root.className = "camera"; root.dataset.cameraId = camera.id;
   root.innerHTML = '<div class="frame"><span class="none"></span></div>' +
     '<div class="meta"><span class="name"></span><span class="badge"></span><span class="reason"></span></div>';
+  root.addEventListener("click", () => openLive(camera.id, root.querySelector(".name").textContent));
   $("grid").appendChild(root);
   tile = { root, url: null, busy: false };
   tiles.set(camera.id, tile);
@@ -131,6 +134,67 @@ $("login").addEventListener("submit", async (event) => {
   showWall();
 });
 
+// Live view: fMP4 fragments over a WebSocket into Media Source Extensions (about one frame of latency).
+let viewer = null;
+
+function openLive(id, name) {
+  closeLive();
+  const video = document.querySelector("#live video");
+  $("live").hidden = false;
+  document.querySelector("#live .live-name").textContent = name;
+  const state = document.querySelector("#live .live-state");
+  state.textContent = t("starting");
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${encodeURIComponent(id)}/live`);
+  socket.binaryType = "arraybuffer";
+  viewer = { socket, source: null, buffer: null, pending: [] };
+  const current = viewer;
+  socket.onopen = () => socket.send(JSON.stringify({ token }));
+  socket.onmessage = (event) => {
+    if (typeof event.data === "string") {
+      const message = JSON.parse(event.data);
+      if (message.type === "start") startSource(current, video, message.mime, state);
+      else if (message.type === "error") state.textContent = message.detail;
+      return;
+    }
+    current.pending.push(event.data);
+    feed(current, video);
+  };
+  socket.onclose = () => { if (viewer === current && !state.textContent) state.textContent = t("ended"); };
+}
+
+function startSource(current, video, mime, state) {
+  const source = new MediaSource();
+  current.source = source; current.buffer = null; current.pending = [];
+  video.src = URL.createObjectURL(source);
+  source.addEventListener("sourceopen", () => {
+    current.buffer = source.addSourceBuffer(mime);
+    current.buffer.mode = "segments";
+    current.buffer.addEventListener("updateend", () => feed(current, video));
+    state.textContent = "";
+    feed(current, video);
+  });
+}
+
+function feed(current, video) {
+  const buffer = current.buffer;
+  if (!buffer || buffer.updating || current.pending.length === 0) return;
+  buffer.appendBuffer(current.pending.shift());
+  const ranges = video.buffered;
+  if (ranges.length && ranges.end(ranges.length - 1) - video.currentTime > 1.0) {
+    video.currentTime = ranges.end(ranges.length - 1) - 0.1; // stay at the live edge
+  }
+  if (video.paused) video.play().catch(() => {});
+}
+
+function closeLive() {
+  if (viewer) { viewer.socket.close(); viewer = null; }
+  const video = document.querySelector("#live video");
+  video.removeAttribute("src"); video.load();
+  $("live").hidden = true;
+}
+
+$("live-close").addEventListener("click", closeLive);
 $("logout").addEventListener("click", signOut);
 $("lang").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sharpeyes.lang", lang);

@@ -1,0 +1,49 @@
+"""A camera's health answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sharpeyes.services.health import HealthReport
+
+
+class StatusEventOut(BaseModel):
+    at: datetime
+    status: str
+    reason: str
+
+
+class AlertOut(BaseModel):
+    kind: str
+    raised_at: datetime
+    cleared_at: datetime | None
+    detail: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["connecting", "online", "offline", "error", "not_networked"]
+    reason: str
+    since: datetime | None
+    flapping: bool = Field(description="Too many status changes in health.flap_window_s: one alert is open.")
+    online_ratio: float = Field(description="Share of the period the camera was online.")
+    history: list[StatusEventOut]
+    alerts: list[AlertOut]
+
+    @classmethod
+    def from_report(cls, report: HealthReport) -> HealthOut:
+        status = report.status.value if report.status is not None else "not_networked"
+        return cls(
+            status=status,
+            reason=report.reason,
+            since=report.since,
+            flapping=report.flapping,
+            online_ratio=report.online_ratio,
+            history=[StatusEventOut(at=e.at, status=e.status, reason=e.reason) for e in report.history],
+            alerts=[
+                AlertOut(kind=a.kind, raised_at=a.raised_at, cleared_at=a.cleared_at, detail=a.detail)
+                for a in report.alerts
+            ],
+        )
