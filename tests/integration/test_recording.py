@@ -181,3 +181,19 @@ def test_retention_deletes_expired_segments(
     report = service.apply_retention(datetime.now(UTC) + timedelta(days=8))
     assert report.expired >= 2
     assert report.freed_bytes > 0
+
+
+def test_recording_completeness_joins_the_coverage_figures(
+    client: TestClient, auth: dict[str, str], server: RtspServer
+) -> None:
+    areas = "code,name,level,parent_code\n320100,市,city,\n".encode()
+    assert client.post("/api/v1/areas/import", files={"file": ("a.csv", areas)}, headers=auth).status_code == 200
+    before = client.get("/api/v1/coverage", params={"area": "320100"}, headers=auth).json()
+    assert (before["planned_hours"], before["recording_completeness"]) == (0, 0), "nothing planned, nothing owed"
+    body = {"name": "gate", "source_url": server.url, "area_code": "320100"}
+    camera_id = client.post("/api/v1/cameras", json=body, headers=auth).json()["id"]
+    client.patch(f"/api/v1/cameras/{camera_id}", json={"recording": {"mode": "continuous"}}, headers=auth)
+    _wait_segments(client, auth, camera_id, 3)
+    report = client.get("/api/v1/coverage", params={"area": "320100", "hours": 1}, headers=auth).json()
+    assert 0 < report["recorded_hours"] <= report["planned_hours"] < 60 / 3600
+    assert 0.3 < report["recording_completeness"] <= 1.0

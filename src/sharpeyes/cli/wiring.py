@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -45,7 +46,12 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         areas=AreaService(sessions),
         sites=SiteService(sessions),
         inventory=InventoryService(sessions),
-        coverage=CoverageService(sessions, settings.coverage, streams.online_camera_ids if streams else None),
+        coverage=CoverageService(
+            sessions,
+            settings.coverage,
+            streams.online_camera_ids if streams else None,
+            ZoneInfo(settings.recordings.timezone),
+        ),
         map=MapService(sessions, streams),
         live=LiveService(sessions, streams),
         health=HealthService(sessions, settings.health, streams),

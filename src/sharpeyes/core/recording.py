@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sharpeyes.core.errors import InvalidInputError
@@ -43,6 +43,20 @@ class RecordingPlan:
     """None: the global default."""
     priority: int = 0
     """When the disk fills, the lowest priority loses its oldest recordings first."""
+    since: datetime | None = None
+    """When the plan took effect (set by the store)."""
+
+    def planned_seconds(self, start: datetime, end: datetime, zone: ZoneInfo, step_s: int = 60) -> float:
+        """Seconds of [start, end) (after ``since``) the plan asks to record, sampled every ``step_s``."""
+        begin = max(start, self.since) if self.since is not None else start
+        if begin >= end or self.mode is RecordingMode.OFF:
+            return 0.0
+        total = (end - begin).total_seconds()
+        if self.mode is RecordingMode.CONTINUOUS:
+            return total
+        steps = max(1, int(total // step_s))
+        active = sum(1 for n in range(steps) if self.active_at(begin + timedelta(seconds=n * step_s), zone))
+        return total * active / steps
 
     def active_at(self, moment: datetime, zone: ZoneInfo) -> bool:
         if self.mode is RecordingMode.CONTINUOUS:

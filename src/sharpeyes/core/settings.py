@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -98,6 +99,14 @@ class CoverageSettings(_Section):
     )
 
 
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai") from None
+    return name
+
+
 class RecordingSettings(_Section):
     """Recording: segment length, retention, and the disk space that must stay free."""
 
@@ -113,7 +122,7 @@ class RecordingSettings(_Section):
     min_free_mb: int = Field(
         2048, ge=0, le=10_000_000, title="Free space", description="Below this many free MB, oldest segments go."
     )
-    timezone: str = Field(
+    timezone: Annotated[str, AfterValidator(_known_zone)] = Field(
         "Asia/Shanghai", title="Time zone", description="Zone of scheduled recording windows (IANA name)."
     )
     directory: Path | None = Field(

@@ -207,7 +207,10 @@ class Recorder:
         if segment is None:
             return None
         done = segment.close(self.camera_id)
-        self._sink.segment_done(done)
+        try:
+            self._sink.segment_done(done)
+        except Exception:  # the file is safe on disk; `sharpeyes recordings check --repair` registers it
+            logger.exception("camera %s: could not register segment %s", self.camera_id, done.path.name)
         return done.end
 
     def _segment_path(self, packet: EncodedPacket) -> Path:

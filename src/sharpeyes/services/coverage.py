@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from sharpeyes.core.settings import CoverageSettings
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.coverage import CoverageRepository, DailyFigures
+from sharpeyes.store.recordings import RecordingRepository
 
 OnlineCameras = Callable[[], set[str]]
 
@@ -29,9 +31,14 @@ class Figures:
     cameras: int = 0
     networked: int = 0
     online: int = 0
+    planned_s: float = 0.0
+    """Seconds the recording plans of the cameras asked for in the period."""
+    recorded_s: float = 0.0
 
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(self.cameras + other.cameras, self.networked + other.networked, self.online + other.online)
+    @property
+    def recording_completeness(self) -> float:
+        """Recorded seconds ÷ planned seconds (0 when nothing was planned)."""
+        return min(1.0, _rate(self.recorded_s, self.planned_s))
 
     @property
     def networking_rate(self) -> float:
@@ -83,7 +90,7 @@ class HistoryDay:
 class _Tree:
     """The area tree with every area's subtree figures (kept as plain int lists: 30,000 areas add up fast)."""
 
-    def __init__(self, areas: list[Area], own: dict[str | None, list[int]]) -> None:
+    def __init__(self, areas: list[Area], own: dict[str | None, list[float]]) -> None:
         self.areas = {area.code: area for area in areas}
         self.children: dict[str | None, list[Area]] = defaultdict(list)
         for area in areas:
@@ -93,19 +100,17 @@ class _Tree:
             parent = self._totals.get(area.parent_code) if area.parent_code else None
             if parent is not None:
                 mine = self._totals[area.code]
-                parent[0] += mine[0]
-                parent[1] += mine[1]
-                parent[2] += mine[2]
+                for index, value in enumerate(mine):
+                    parent[index] += value
 
     def cameras(self, code: str) -> int:
-        return self._totals[code][0]
+        return int(self._totals[code][0])
 
     def figures(self, code: str) -> Figures:
-        cameras, networked, online = self._totals[code]
-        return Figures(cameras, networked, online)
+        return _figures(self._totals[code])
 
     def all_figures(self) -> dict[str, Figures]:
-        return {code: Figures(*totals) for code, totals in self._totals.items()}
+        return {code: _figures(totals) for code, totals in self._totals.items()}
 
     def subtree(self, code: str) -> Iterable[Area]:
         stack = [self.areas[code]]
@@ -115,20 +120,31 @@ class _Tree:
             stack.extend(self.children.get(area.code, ()))
 
 
-_ZERO = (0, 0, 0)
+_ZERO = (0, 0, 0, 0.0, 0.0)
+
+
+def _figures(totals: list[float]) -> Figures:
+    cameras, networked, online, planned_s, recorded_s = totals
+    return Figures(int(cameras), int(networked), int(online), planned_s, recorded_s)
 
 
 class CoverageService:
     def __init__(
-        self, sessions: sessionmaker[Session], settings: CoverageSettings, online: OnlineCameras | None
+        self,
+        sessions: sessionmaker[Session],
+        settings: CoverageSettings,
+        online: OnlineCameras | None,
+        recording_zone: ZoneInfo,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._online = online
+        self._zone = recording_zone
 
-    def report(self, area_code: str, *, gaps_limit: int = 1000) -> CoverageReport:
+    def report(self, area_code: str, *, gaps_limit: int = 1000, hours: float = 24.0) -> CoverageReport:
+        """Figures now; recording completeness over the last ``hours``."""
         with self._sessions() as db:
-            tree = self._tree(db)
+            tree = self._tree(db, timedelta(hours=hours))
             if area_code not in tree.areas:
                 raise NotFoundError(f"no area with code {area_code!r} / 找不到该区划", code="area_not_found")
             subtree = list(tree.subtree(area_code))
@@ -178,13 +194,34 @@ class CoverageService:
     def _area_rules(self) -> list[tuple[AreaLevel, int]]:
         return sorted(self._settings.area_minimums.items(), key=lambda item: item[0].rank)
 
-    def _tree(self, db: Session) -> _Tree:
+    def _tree(self, db: Session, period: timedelta = timedelta(hours=24)) -> _Tree:
         counts = CoverageRepository(db).counts_by_area()
+        cameras = CameraRepository(db)
         online: Counter[str | None] = Counter()
         if self._online is not None:
-            online.update(CameraRepository(db).area_codes_of(self._online()))
-        own = {code: [c.cameras, c.networked, online.get(code, 0)] for code, c in counts.items()}
+            online.update(cameras.areas_of(self._online()).values())
+        own: dict[str | None, list[float]] = {
+            code: [c.cameras, c.networked, online.get(code, 0), 0.0, 0.0] for code, c in counts.items()
+        }
+        self._add_recording(db, cameras, own, period)
         return _Tree(AreaRepository(db).all(with_boundaries=False), own)
+
+    def _add_recording(
+        self, db: Session, cameras: CameraRepository, own: dict[str | None, list[float]], period: timedelta
+    ) -> None:
+        """Planned and recorded seconds of every camera with a plan, added to its area."""
+        recordings = RecordingRepository(db)
+        plans = recordings.plans()
+        if not plans:
+            return
+        until = utcnow()
+        since = until - period
+        recorded = recordings.recorded_seconds(since, until)
+        areas = cameras.areas_of(plans)
+        for camera_id, plan in plans.items():
+            totals = own.setdefault(areas.get(camera_id), [0, 0, 0, 0.0, 0.0])
+            totals[3] += plan.planned_seconds(since, until, self._zone)
+            totals[4] += recorded.get(camera_id, 0.0)
 
     @staticmethod
     def _area_rule(level: AreaLevel, minimum: int, subtree: list[Area], tree: _Tree, limit: int) -> RuleResult:
@@ -209,5 +246,5 @@ def _site_rule(site_type: SiteType, minimum: int, sites: list[Site], counts: dic
     return RuleResult(site_type.value, minimum, len(targets), len(targets) - len(gaps), gaps[:limit])
 
 
-def _rate(part: int, whole: int) -> float:
+def _rate(part: float, whole: float) -> float:
     return part / whole if whole else 0.0

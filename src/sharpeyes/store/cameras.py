@@ -86,11 +86,15 @@ class CameraRepository:
             rows = [_update_values(camera) for camera in cameras]
             self._db.execute(statement, rows)
 
-    def area_codes_of(self, camera_ids: Iterable[str]) -> list[str | None]:
-        codes: list[str | None] = []
+    def areas_of(self, camera_ids: Iterable[str]) -> dict[str, str | None]:
+        """Area code of each camera (by id)."""
+        found: dict[str, str | None] = {}
         for chunk in _chunks(list(camera_ids)):
-            codes += self._db.scalars(select(CameraRow.area_code).where(CameraRow.id.in_(chunk)))
-        return codes
+            for camera_id, area_code in self._db.execute(
+                select(CameraRow.id, CameraRow.area_code).where(CameraRow.id.in_(chunk))
+            ):
+                found[camera_id] = area_code
+        return found
 
     def delete(self, camera_id: str) -> bool:
         row = self._db.get(CameraRow, camera_id)

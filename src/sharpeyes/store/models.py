@@ -101,6 +101,7 @@ class RecordingPlanRow(Base):
     windows: Mapped[str] = mapped_column(Text, doc="JSON list of weekly windows")
     retention_days: Mapped[int | None]
     priority: Mapped[int] = mapped_column(default=0)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), doc="When this plan took effect")
 
 
 class SegmentRow(Base):
@@ -112,6 +113,7 @@ class SegmentRow(Base):
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     bytes: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float, doc="Duration; summed for recording completeness")
     codec: Mapped[str] = mapped_column(String(32))
     storage_key: Mapped[str] = mapped_column(String(500), unique=True)
     legal_hold: Mapped[bool] = mapped_column(default=False)

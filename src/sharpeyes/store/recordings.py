@@ -10,7 +10,7 @@ from datetime import datetime, time
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sharpeyes.core.clock import as_utc
+from sharpeyes.core.clock import as_utc, utcnow
 from sharpeyes.core.recording import RecordingMode, RecordingPlan, RecordingWindow
 from sharpeyes.store.models import RecordingGapRow, RecordingPlanRow, SegmentRow
 
@@ -52,6 +52,8 @@ class RecordingRepository:
             for w in plan.windows
         ]
         row = self._db.get(RecordingPlanRow, camera_id) or RecordingPlanRow(camera_id=camera_id)
+        if row.mode != plan.mode.value or row.windows != json.dumps(windows):
+            row.since = plan.since or utcnow()  # what is planned changed: completeness counts from now
         row.mode, row.windows = plan.mode.value, json.dumps(windows)
         row.retention_days, row.priority = plan.retention_days, plan.priority
         self._db.add(row)
@@ -65,6 +67,7 @@ class RecordingRepository:
                 start=start,
                 end=end,
                 bytes=size,
+                seconds=(end - start).total_seconds(),
                 codec=codec,
                 storage_key=storage_key,
                 legal_hold=False,
@@ -119,6 +122,15 @@ class RecordingRepository:
         )
         return [_to_segment(row) for row in self._db.scalars(query)]
 
+    def recorded_seconds(self, since: datetime, until: datetime) -> dict[str, float]:
+        """Seconds recorded per camera in segments that started within [since, until)."""
+        query = (
+            select(SegmentRow.camera_id, func.sum(SegmentRow.seconds))
+            .where(SegmentRow.start >= since, SegmentRow.start < until)
+            .group_by(SegmentRow.camera_id)
+        )
+        return {camera_id: float(total or 0) for camera_id, total in self._db.execute(query)}
+
     def camera_ids_with_segments(self) -> list[str]:
         return list(self._db.scalars(select(SegmentRow.camera_id).distinct()))
 
@@ -149,7 +161,7 @@ def _to_plan(row: RecordingPlanRow) -> RecordingPlan:
         RecordingWindow(frozenset(w["days"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"]))
         for w in json.loads(row.windows)
     )
-    return RecordingPlan(RecordingMode(row.mode), windows, row.retention_days, row.priority)
+    return RecordingPlan(RecordingMode(row.mode), windows, row.retention_days, row.priority, as_utc(row.since))
 
 
 def _to_segment(row: SegmentRow) -> StoredSegment:

@@ -17,8 +17,9 @@ def coverage_router(coverage: CoverageService, map_layer: MapService) -> APIRout
     def coverage_report(
         area: Annotated[str, Query(description="Area code.")],
         gaps_limit: Annotated[int, Query(ge=0, le=100_000, description="Most gaps listed per rule.")] = 1000,
+        hours: Annotated[float, Query(gt=0, le=24 * 366, description="Period of the recording figures.")] = 24,
     ) -> CoverageOut:
-        return CoverageOut.from_report(coverage.report(area, gaps_limit=gaps_limit))
+        return CoverageOut.from_report(coverage.report(area, gaps_limit=gaps_limit, hours=hours))
 
     @router.get("/coverage/history")
     def coverage_history(

@@ -76,6 +76,7 @@ class ChildOut(BaseModel):
     networking_rate: float
     online: int | None
     online_rate: float | None
+    recording_completeness: float
 
 
 class CoverageOut(BaseModel):
@@ -85,6 +86,9 @@ class CoverageOut(BaseModel):
     networking_rate: float = Field(description="networked ÷ cameras; 0 when there are no cameras.")
     online: int | None = Field(description="Cameras whose stream is online now; null where not known (offline use).")
     online_rate: float | None = Field(description="online ÷ networked; 0 when none is networked.")
+    planned_hours: float = Field(description="Hours of recording the plans asked for in the period.")
+    recorded_hours: float = Field(description="Hours recorded in the period.")
+    recording_completeness: float = Field(description="recorded ÷ planned; 0 when nothing was planned.")
     rules: list[RuleOut]
     children: list[ChildOut]
 
@@ -98,6 +102,9 @@ class CoverageOut(BaseModel):
             networking_rate=f.networking_rate,
             online=f.online if report.online_known else None,
             online_rate=f.online_rate if report.online_known else None,
+            planned_hours=f.planned_s / 3600,
+            recorded_hours=f.recorded_s / 3600,
+            recording_completeness=f.recording_completeness,
             rules=[
                 RuleOut(
                     target=r.target,
@@ -122,6 +129,7 @@ def _child(area: Area, f: Figures, online_known: bool) -> ChildOut:
         networking_rate=f.networking_rate,
         online=f.online if online_known else None,
         online_rate=f.online_rate if online_known else None,
+        recording_completeness=f.recording_completeness,
     )
 
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("windows", sa.Text(), nullable=False),
         sa.Column("retention_days", sa.Integer(), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["camera_id"], ["cameras.id"], name=op.f("fk_recording_plans_camera_id_cameras"), ondelete="CASCADE"
         ),
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.Column("start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("end", sa.DateTime(timezone=True), nullable=False),
         sa.Column("bytes", sa.BigInteger(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("codec", sa.String(length=32), nullable=False),
         sa.Column("storage_key", sa.String(length=500), nullable=False),
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
