@@ -76,7 +76,7 @@ def sharpeyes_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float
     sink = _Sink()
     config = RecorderConfig(root, segment_s=4.0, stall_s=3600.0)
     relays = [PacketRelay(gop_packets_max=1000, consumer_queue_packets=100_000) for _ in range(streams)]
-    recorders = [Recorder(f"cam{n}", relay, config, sink, lambda: "") for n, relay in enumerate(relays)]
+    recorders = [Recorder(f"cam{n}", relay, config, sink, lambda _since_s: "") for n, relay in enumerate(relays)]
     for recorder in recorders:
         recorder.start()
     started = time.process_time()

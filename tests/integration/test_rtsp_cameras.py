@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -149,8 +150,32 @@ def test_health_history_names_each_outage(client: TestClient, auth: dict[str, st
     _wait_status(client, auth, camera_id, "online")
     health = client.get(f"/api/v1/cameras/{camera_id}/health", params={"hours": 1}, headers=auth).json()
     statuses = [event["status"] for event in health["history"]]
-    assert statuses == ["online", "offline", "online"]
-    assert health["history"][1]["reason"], "an outage says why"
+    assert statuses == ["connecting", "online", "offline", "online"]
+    assert health["history"][2]["reason"], "an outage says why"
     assert 0 < health["online_ratio"] <= 1
     assert health["flapping"] is False
     assert client.get("/api/v1/cameras/nope/health", headers=auth).status_code == 404
+
+
+def test_live_view_follows_a_camera_reconnect(client: TestClient, auth: dict[str, str], server: RtspServer) -> None:
+    """Regression: a reconnect kept the old fMP4 timeline and ended the viewer's feed."""
+    camera_id = _add(client, auth, server.url)
+    _wait_status(client, auth, camera_id, "online")
+    token = auth["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/v1/cameras/{camera_id}/live") as socket:
+        socket.send_text(json.dumps({"token": token}))
+        assert socket.receive_json()["type"] == "start"
+        socket.receive_bytes()
+        for _ in range(5):
+            socket.receive_bytes()
+        server.stop()
+        server.start()
+        for _ in range(500):  # fragments until the new connection announces itself
+            message = socket.receive()
+            if message.get("text"):
+                assert json.loads(message["text"])["type"] == "start"
+                break
+        else:
+            pytest.fail("no new start after the camera reconnected")
+        assert socket.receive_bytes()[4:8] == b"ftyp"
+        assert socket.receive_bytes()[4:8] == b"moof"

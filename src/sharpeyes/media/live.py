@@ -130,9 +130,11 @@ class LiveFeed:
             while not self._stop.is_set():
                 item = subscription.get(0.5)
                 if item is None:
+                    if self._relay.closed:
+                        break  # the session ended: the viewer reconnects to its successor
                     continue
                 if isinstance(item, StreamInfo):
-                    if fragmenter is None or item != fragmenter.info:
+                    if fragmenter is None or item is not fragmenter.info:  # each connection restarts the timeline
                         if fragmenter is not None:
                             fragmenter.close()
                         fragmenter = self._begin(item) if item.mp4_init is not None else None

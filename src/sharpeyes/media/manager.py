@@ -102,7 +102,7 @@ class StreamManager:
             old.stop()
         session = self._sessions[camera_id]
         config, sink = self._recording[camera_id]
-        recorder = Recorder(camera_id, session.relay, config, sink, lambda: session.outage_reason)
+        recorder = Recorder(camera_id, session.relay, config, sink, session.outage_reason)
         self._recorders[camera_id] = recorder
         recorder.start()
 

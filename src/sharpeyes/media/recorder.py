@@ -66,24 +66,31 @@ class _SegmentFile:
         self.info = info
         self.partial = path.with_name(path.name + PARTIAL_SUFFIX)
         self.partial.parent.mkdir(parents=True, exist_ok=True)
-        self.start = _wall_time(first.received_s)
         self._first_ts = _timestamp(first)
         self._last_ts = self._first_ts
         self._frame_ticks = 0
-        template = av.open(io.BytesIO(info.mp4_init))
-        self._output = av.open(str(self.partial), "w", format="mp4", options=FRAGMENTED_MP4_OPTIONS)
-        self._stream = self._output.add_stream_from_template(template.streams.video[0])
-        template.close()
+        self._anchor_s = first.received_s
+        """Monotonic time of the first frame: the earliest arrival minus the media time before it (a camera's
+        first second can arrive in one burst, so the first packet's own arrival is too late)."""
+        with av.open(io.BytesIO(info.mp4_init)) as template:
+            self._output = av.open(str(self.partial), "w", format="mp4", options=FRAGMENTED_MP4_OPTIONS)
+            try:
+                self._stream = self._output.add_stream_from_template(template.streams.video[0])
+            except Exception:
+                self._output.close()
+                self.partial.unlink(missing_ok=True)
+                raise
 
-    @property
-    def duration_s(self) -> float:
-        return float((self._last_ts - self._first_ts) * self.info.time_base)
+    def elapsed_s(self, packet: EncodedPacket) -> float:
+        """Media time from the segment's first frame to ``packet``."""
+        return float((_timestamp(packet) - self._first_ts) * self.info.time_base)
 
     def write(self, packet: EncodedPacket) -> None:
         ts = _timestamp(packet)
         if ts > self._last_ts:
             self._frame_ticks = ts - self._last_ts
             self._last_ts = ts
+        self._anchor_s = min(self._anchor_s, packet.received_s - self.elapsed_s(packet))
         out = av.Packet(packet.data)
         out.pts = packet.pts if packet.pts is not None else ts
         out.dts = packet.dts if packet.dts is not None else out.pts
@@ -96,13 +103,14 @@ class _SegmentFile:
         self._output.close()
         self.partial.replace(self.path)
         length = Fraction(self._last_ts - self._first_ts + self._frame_ticks) * self.info.time_base
-        end = self.start + timedelta(seconds=float(length))
-        return RecordedSegment(camera_id, self.start, end, self.path, self.path.stat().st_size, self.info.codec)
+        start = _wall_time(self._anchor_s)
+        end = start + timedelta(seconds=float(length))
+        return RecordedSegment(camera_id, start, end, self.path, self.path.stat().st_size, self.info.codec)
 
     def abandon(self) -> None:
         try:
             self._output.close()
-        except (av.FFmpegError, OSError):
+        except (av.FFmpegError, OSError, ValueError):
             logger.warning("could not close broken segment %s", self.partial)
         self.partial.unlink(missing_ok=True)
 
@@ -116,19 +124,21 @@ class Recorder:
         relay: PacketRelay,
         config: RecorderConfig,
         sink: RecordingSink,
-        status_reason: Callable[[], str],
+        outage_reason: Callable[[float], str],
     ) -> None:
-        """``status_reason`` says why the camera is not delivering video now (or why it last stopped)."""
+        """``outage_reason(since_s)`` says why the camera stopped delivering video after monotonic ``since_s``."""
         self.camera_id = camera_id
         self._relay = relay
         self._config = config
         self._sink = sink
-        self._status_reason = status_reason
+        self._outage_reason = outage_reason
         self._stop = threading.Event()
         self._segment: _SegmentFile | None = None
+        self._segment_after_gap = False
         self._info: StreamInfo | None = None
-        self._gap_since: datetime | None = None
-        self._gap_reason = ""
+        self._gap: tuple[datetime, float, str] | None = None
+        """(wall start, monotonic start, known reason or "") of the interruption in progress."""
+        self._dropped = 0
         self.last_write_s = time.monotonic()
         self._wrote = False
         self.failure: str | None = None
@@ -153,13 +163,14 @@ class Recorder:
         try:
             while not self._stop.is_set():
                 item = subscription.get(0.25)
+                if subscription.dropped > self._dropped:  # frames are missing: what follows cannot decode
+                    self._dropped = subscription.dropped
+                    self._interrupt("the recorder fell behind and dropped packets")
                 if item is None:
                     self._check_stall()
                 elif isinstance(item, StreamInfo):
-                    end = self._close_segment()
-                    if end is not None and self._gap_since is None:
-                        self._gap_since = end  # a new connection: the old one broke
-                        self._gap_reason = self._status_reason()
+                    if self._segment is not None:
+                        self._interrupt("")  # a new connection: the old one broke
                     self._info = item
                 else:
                     self._write(item)
@@ -174,43 +185,51 @@ class Recorder:
 
     def _write(self, packet: EncodedPacket) -> None:
         segment = self._segment
-        if segment is not None and packet.keyframe and segment.duration_s >= self._config.segment_s:
+        if segment is not None and packet.keyframe and segment.elapsed_s(packet) >= self._config.segment_s:
             self._close_segment()
             segment = None
         if segment is None:
             if not packet.keyframe or self._info is None or self._info.mp4_init is None:
                 return  # a segment starts on a keyframe of a stream MP4 can carry
             segment = self._segment = _SegmentFile(self._segment_path(packet), self._info, packet)
-            if self._gap_since is not None:
-                reason = self._gap_reason or f"no video for {self._config.stall_s:g} s or more"
-                self._sink.gap(self.camera_id, self._gap_since, segment.start, reason)
-                self._gap_since, self._gap_reason = None, ""
+            self._segment_after_gap = self._gap is not None
         segment.write(packet)
         self.last_write_s = time.monotonic()
         self._wrote = True
 
     def _check_stall(self) -> None:
         allowed_s = self._config.stall_s + (0.0 if self._wrote else self._config.startup_grace_s)
-        if time.monotonic() - self.last_write_s < allowed_s:
-            return
-        if self._segment is not None:
-            end = self._close_segment()
-            self._gap_since = end
-        elif self._gap_since is None:
-            self._gap_since = _wall_time(self.last_write_s)
-        if not self._gap_reason:
-            self._gap_reason = self._status_reason()
+        if time.monotonic() - self.last_write_s >= allowed_s:
+            self._interrupt("")
+
+    def _interrupt(self, reason: str) -> None:
+        """Close the open segment; an interruption runs from where it ended until the next segment."""
+        end = self._close_segment()
+        if self._gap is None:
+            since = end or _wall_time(self.last_write_s)
+            self._gap = (since, self.last_write_s, reason)
 
     def _close_segment(self) -> datetime | None:
-        """Close the open segment (if any) and return where it ended."""
+        """Close the open segment (if any), report it (and the interruption before it), return where it ended."""
         segment, self._segment = self._segment, None
         if segment is None:
             return None
-        done = segment.close(self.camera_id)
         try:
+            done = segment.close(self.camera_id)
+        except (av.FFmpegError, OSError) as err:  # e.g. a full disk: drop this segment, keep recording
+            logger.error("camera %s: could not finish segment %s: %s", self.camera_id, segment.path.name, err)
+            segment.abandon()
+            return None
+        try:
+            if self._segment_after_gap and self._gap is not None:
+                since, since_s, reason = self._gap
+                self._gap = None
+                reason = reason or self._outage_reason(since_s) or f"no video for {self._config.stall_s:g} s or more"
+                self._sink.gap(self.camera_id, since, max(since, done.start), reason)
             self._sink.segment_done(done)
         except Exception:  # the file is safe on disk; `sharpeyes recordings check --repair` registers it
             logger.exception("camera %s: could not register segment %s", self.camera_id, done.path.name)
+        self._segment_after_gap = False
         return done.end
 
     def _segment_path(self, packet: EncodedPacket) -> Path:

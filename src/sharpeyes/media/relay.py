@@ -63,6 +63,7 @@ class PacketRelay:
         self._gop: list[EncodedPacket] = []
         self._info: StreamInfo | None = None
         self._serial = 0
+        self._closed = False
         self._gop_max = gop_packets_max
         self._queue_max = consumer_queue_packets
 
@@ -79,6 +80,14 @@ class PacketRelay:
         with self._lock:
             if subscription in self._subscriptions:
                 self._subscriptions.remove(subscription)
+
+    @property
+    def closed(self) -> bool:
+        """The session that fed this relay has ended: consumers should leave."""
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
 
     @property
     def consumer_count(self) -> int:

@@ -54,7 +54,8 @@ class StreamSession:
         self._last_packet_s: float | None = None
         self._online_this_attempt = False
         self._online_s = 0.0
-        self._last_failure = "no video (reason unknown)"
+        self._last_failure = ""
+        self._last_failure_s = 0.0
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -63,6 +64,7 @@ class StreamSession:
     def stop(self) -> None:
         """Ask the session to end; it closes its connection within one read timeout."""
         self._stop.set()
+        self.relay.close()
 
     def join(self, timeout_s: float) -> bool:
         self._thread.join(timeout_s)
@@ -81,6 +83,7 @@ class StreamSession:
         return self._snapshots.take(self.relay.gop())
 
     def _run(self) -> None:
+        self._notify(self.state)
         delay_s = self._settings.reconnect_initial_s
         while not self._stop.is_set():
             failure: SourceError | None = None
@@ -99,6 +102,7 @@ class StreamSession:
             if self._stop.wait(wait_s):
                 break
             delay_s = min(delay_s * 2, self._settings.reconnect_max_s)
+        self._set(CameraStatus.OFFLINE, "stream session stopped (camera removed or platform stopping)")
         self._log.info("camera %s: stream session stopped", self.camera_id)
 
     def _stream_once(self) -> None:
@@ -122,16 +126,17 @@ class StreamSession:
         finally:
             source.close()
 
-    @property
-    def outage_reason(self) -> str:
-        """Why video is not flowing now, or why it last stopped flowing."""
+    def outage_reason(self, since_s: float) -> str:
+        """Why video is not flowing now, or why it stopped after monotonic ``since_s``; "" when unknown."""
         with self._lock:
-            state, last = self._state, self._last_failure
-        return state.reason if state.status is not CameraStatus.ONLINE else last
+            state, last, last_s = self._state, self._last_failure, self._last_failure_s
+        if state.status is not CameraStatus.ONLINE:
+            return state.reason
+        return last if last_s >= since_s else ""
 
     def _failed(self, err: SourceError, retry_in_s: float) -> None:
         with self._lock:
-            self._last_failure = err.message
+            self._last_failure, self._last_failure_s = err.message, time.monotonic()
         status = CameraStatus.ERROR if err.permanent else CameraStatus.OFFLINE
         self._set(status, f"{err.message}; retrying in {retry_in_s:g} s")
 
@@ -144,9 +149,11 @@ class StreamSession:
         if previous.status != status:
             level = logging.INFO if status is CameraStatus.ONLINE else logging.WARNING
             self._log.log(level, "camera %s is %s: %s", self.camera_id, status.value, reason)
-            current = self.state
-            for listener in self._listeners:
-                try:
-                    listener(self.camera_id, current)
-                except Exception:  # a listener's failure must not stop the stream
-                    self._log.exception("status listener failed for camera %s", self.camera_id)
+            self._notify(self.state)
+
+    def _notify(self, state: CameraState) -> None:
+        for listener in self._listeners:
+            try:
+                listener(self.camera_id, state)
+            except Exception:  # a listener's failure must not stop the stream
+                self._log.exception("status listener failed for camera %s", self.camera_id)

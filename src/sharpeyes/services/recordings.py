@@ -80,17 +80,33 @@ class RecordingService:
 
     def segment_done(self, segment: RecordedSegment) -> None:
         key = segment.path.relative_to(self._root).as_posix()
-        tolerance = timedelta(seconds=max(1.0, self._settings.stall_s))
         with self._sessions.begin() as db:
             repository = RecordingRepository(db)
             previous = repository.last_segment_before(segment.camera_id, segment.start)
-            if (
-                previous is not None
-                and segment.start - previous.end > tolerance
-                and not repository.gap_overlaps(segment.camera_id, previous.end, segment.start)
-            ):
-                repository.add_gap(segment.camera_id, previous.end, segment.start, NOT_RUNNING)
+            if previous is not None:
+                self._fill_unexplained(repository, segment.camera_id, previous.end, segment.start)
             repository.add_segment(segment.camera_id, segment.start, segment.end, segment.bytes, segment.codec, key)
+
+    def _fill_unexplained(
+        self, repository: RecordingRepository, camera_id: str, start: datetime, end: datetime
+    ) -> None:
+        """Stretches of [start, end) that no recorded gap explains and the plan wanted recorded: the platform
+        (or its recorder) was not running."""
+        tolerance = timedelta(seconds=max(1.0, self._settings.stall_s))
+        if end - start <= tolerance:
+            return
+        plan = repository.plan(camera_id) or RecordingPlan()
+        cursor = start
+        stretches = []
+        for gap in repository.gaps(camera_id, start, end):
+            if gap.start > cursor:
+                stretches.append((cursor, gap.start))
+            cursor = max(cursor, gap.end)
+        if cursor < end:
+            stretches.append((cursor, end))
+        for begins, ends in stretches:
+            if ends - begins > tolerance and plan.active_at(begins + (ends - begins) / 2, self._zone):
+                repository.add_gap(camera_id, begins, ends, NOT_RUNNING)
 
     def gap(self, camera_id: str, start: datetime, end: datetime, reason: str) -> None:
         logger.warning("camera %s: recording gap of %.1f s: %s", camera_id, (end - start).total_seconds(), reason)
@@ -162,15 +178,13 @@ class RecordingService:
         longest = max((s.end - s.start).total_seconds() for s in found.segments)
         lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{int(longest) + 1}"]
         lines += ["#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-MEDIA-SEQUENCE:0"]
-        previous: StoredSegment | None = None
-        for segment in found.segments:
-            if previous is not None and (segment.start - previous.end).total_seconds() > 0.5:
+        for index, segment in enumerate(found.segments):
+            if index:  # every segment file starts its own timeline at zero
                 lines.append("#EXT-X-DISCONTINUITY")
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{segment.start.isoformat(timespec='milliseconds')}")
             lines.append(f'#EXT-X-MAP:URI="{segment_url.format(id=segment.id, part="init.mp4")}"')
             lines.append(f"#EXTINF:{(segment.end - segment.start).total_seconds():.3f},")
             lines.append(segment_url.format(id=segment.id, part="media.m4s"))
-            previous = segment
         lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
 

@@ -87,12 +87,6 @@ class RecordingRepository:
         row = self._db.scalars(query).first()
         return _to_segment(row) if row is not None else None
 
-    def gap_overlaps(self, camera_id: str, start: datetime, end: datetime) -> bool:
-        query = select(func.count()).where(
-            RecordingGapRow.camera_id == camera_id, RecordingGapRow.start < end, RecordingGapRow.end > start
-        )
-        return bool(self._db.scalar(query))
-
     def segments(self, camera_id: str, start: datetime, end: datetime) -> list[StoredSegment]:
         query = (
             select(SegmentRow)

@@ -43,21 +43,41 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             await _fail(websocket, "bad_hello", 'send {"token": "…"} first')
             return
         try:
-            while (item := await queue.get()) is not None:
-                if isinstance(item, LiveStart):
-                    await websocket.send_json(
-                        {"type": "start", "mime": item.mime, "width": item.width, "height": item.height}
-                    )
-                    await websocket.send_bytes(item.init)
-                else:
-                    await websocket.send_bytes(item)
-            await _fail(websocket, "stream_ended", "the live stream ended")
-        except WebSocketDisconnect:
-            pass
+            await _pump(websocket, queue)
         finally:
             feed.stop()
 
     return router
+
+
+async def _pump(websocket: WebSocket, queue: "asyncio.Queue[LiveItem | None]") -> None:
+    """Send the feed until it ends or the viewer leaves (noticed at once, not at the next send)."""
+    listener = asyncio.create_task(websocket.receive())
+    try:
+        while True:
+            getter = asyncio.create_task(queue.get())
+            done, _pending = await asyncio.wait({getter, listener}, return_when=asyncio.FIRST_COMPLETED)
+            if listener in done:
+                getter.cancel()
+                if listener.result().get("type") == "websocket.disconnect":
+                    return
+                listener = asyncio.create_task(websocket.receive())  # the viewer said something: ignore it
+                continue
+            item = getter.result()
+            if item is None:
+                await _fail(websocket, "stream_ended", "the live stream ended; reconnect to follow the camera")
+                return
+            if isinstance(item, LiveStart):
+                await websocket.send_json(
+                    {"type": "start", "mime": item.mime, "width": item.width, "height": item.height}
+                )
+                await websocket.send_bytes(item.init)
+            else:
+                await websocket.send_bytes(item)
+    except WebSocketDisconnect:
+        return
+    finally:
+        listener.cancel()
 
 
 def _offer(queue: "asyncio.Queue[LiveItem | None]", item: LiveItem | None) -> None:
