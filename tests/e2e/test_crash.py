@@ -78,6 +78,9 @@ def test_kill_9_loses_at_most_the_segment_in_progress(tmp_path: Path, camera: Rt
     token = _login(base)
     _api(base, "PATCH", f"/api/v1/cameras/{camera_id}", token, {"recording": {"mode": "continuous"}})
     wait_for(lambda: len(_recordings(base, token, camera_id)["segments"]) >= 3, 30, "three segments")
+    refused = _cli("recordings", "check", "--repair", "--data-dir", data)
+    assert refused.returncode == 1, "no repair under a running recorder"
+    assert "stop it before --repair" in refused.stderr
     first.kill()
     killed_at = datetime.now(UTC)
 

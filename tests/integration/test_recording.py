@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -198,3 +200,58 @@ def test_recording_completeness_joins_the_coverage_figures(
     report = client.get("/api/v1/coverage", params={"area": "320100", "hours": 1}, headers=auth).json()
     assert 0 < report["recorded_hours"] <= report["planned_hours"] < 60 / 3600
     assert 0.3 < report["recording_completeness"] <= 1.0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A 4 MB tmpfs as the recordings directory (mounting needs root, as `make test` runs in CI)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a small tmpfs for the full-disk test (run as root): {mounted.stderr.strip()}")
+    monkeypatch.setenv("SHARPEYES_RECORDINGS__DIRECTORY", str(disk))
+    monkeypatch.setenv("SHARPEYES_RECORDINGS__MIN_FREE_MB", "1")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, name: str, leave_bytes: int) -> Path:
+    ballast = disk / name
+    free = shutil.disk_usage(disk).free
+    ballast.write_bytes(b"\0" * max(0, free - leave_bytes))
+    return ballast
+
+
+def test_a_disk_that_fills_up(
+    small_disk: Path,
+    client: TestClient,
+    auth: dict[str, str],
+    server: RtspServer,
+    runtime: Runtime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    camera_id = _recording_camera(client, auth, server.url)
+    first = _wait_segments(client, auth, camera_id, 1)["segments"][0]["id"]
+    with session_factory(runtime.engine).begin() as db:
+        RecordingRepository(db).set_hold(first, True)
+    _fill(small_disk, "ballast-1", 2**20 + 12 * 1024)  # just above the 1 MB that must stay free
+    _wait_segments(client, auth, camera_id, 5)
+    with caplog.at_level(logging.WARNING):
+        report = runtime.services.recordings.apply_retention()
+    assert report.low_space, "free space fell under recordings.min_free_mb"
+    assert report.evicted >= 1
+    assert "below" in caplog.text, "the operator is told"
+    kept = [s["id"] for s in _recordings(client, auth, camera_id)["segments"]]
+    assert first in kept, "held evidence survives a full disk"
+
+    ballast = _fill(small_disk, "ballast-2", 0)  # now truly full: segments cannot be finished
+    time.sleep(5)
+    recorder = runtime.streams.recorder(camera_id) if runtime.streams else None
+    assert recorder is not None
+    assert recorder.alive, "a full disk does not stop the recorder"
+    ballast.unlink()
+    before = len(_recordings(client, auth, camera_id)["segments"])
+    _wait_segments(client, auth, camera_id, before + 2)

@@ -30,6 +30,7 @@ def test_flapping_raises_one_alert_and_clears_when_calm(
 
     later = utcnow() + timedelta(minutes=20)
     monkeypatch.setattr("sharpeyes.services.health.utcnow", lambda: later)
+    assert health.clear_calm_alerts() == 1, "the background job clears it without anyone asking"
     calm = health.health(camera_id, hours=1)
     assert not calm.flapping
     assert calm.alerts[0].cleared_at == later

@@ -13,13 +13,14 @@ from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
 from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
+from sharpeyes.cli.pidfile import running_server, serving
 from sharpeyes.cli.recordings import recordings_app
 from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.workers.coverage import CoverageRecorder
-from sharpeyes.workers.recordings import RecordingKeeper
+from sharpeyes.workers.periodic import Job, PeriodicJobs
 from sharpeyes.workers.streams import StreamSupervisor
 
 app = typer.Typer(
@@ -110,9 +111,20 @@ def _serve(runtime: Runtime) -> None:
     assert runtime.streams is not None
     supervisor = StreamSupervisor(runtime.services.cameras, runtime.streams)
     coverage = CoverageRecorder(runtime.services.coverage)
-    keeper = RecordingKeeper(runtime.services.recordings)
-    web = create_app(settings, runtime.services, workers=[supervisor, keeper, coverage])
+    services = runtime.services
+    jobs = PeriodicJobs(
+        [
+            Job("recording reconciler", 60.0, services.recordings.reconcile),
+            Job("recording retention", 600.0, services.recordings.apply_retention),
+            Job("health alerts", 60.0, services.health.clear_calm_alerts),
+        ]
+    )
+    web = create_app(settings, services, workers=[supervisor, jobs, coverage])
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False
     )
-    uvicorn.Server(config).run()
+    other = running_server(settings.data_dir)
+    if other is not None:
+        fail(f"another server (pid {other}) is using {settings.data_dir} / 该数据目录已有平台在运行")
+    with serving(settings.data_dir):
+        uvicorn.Server(config).run()

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from sharpeyes.cli.options import ConfigOption, DataDirOption, console, offline_runtime
+from sharpeyes.cli.options import ConfigOption, DataDirOption, console, fail, offline_runtime
+from sharpeyes.cli.pidfile import running_server
 
 recordings_app = typer.Typer(help="Recorded video. 录像。", no_args_is_help=True)
 
@@ -20,7 +21,11 @@ def recordings_check(
     """Compare segment files with the store: orphan and partial files, rows without files. 录像一致性检查。
 
     Exit 0 when consistent (or repaired), 1 when something is wrong and --repair was not given."""
-    report = offline_runtime(config, data_dir).services.recordings.check_consistency(repair=repair)
+    runtime = offline_runtime(config, data_dir)
+    server = running_server(runtime.settings.data_dir)
+    if repair and server is not None:
+        fail(f"a server (pid {server}) is recording into this data directory: stop it before --repair / 请先停止平台")
+    report = runtime.services.recordings.check_consistency(repair=repair)
     for title, items in (
         ("files not in the store / 未登记文件", report.orphan_files),
         ("unfinished files / 未完成文件", report.partial_files),

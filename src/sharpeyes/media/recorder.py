@@ -139,6 +139,7 @@ class Recorder:
         self._gap: tuple[datetime, float, str] | None = None
         """(wall start, monotonic start, known reason or "") of the interruption in progress."""
         self._dropped = 0
+        self._write_error = ""
         self.last_write_s = time.monotonic()
         self._wrote = False
         self.failure: str | None = None
@@ -188,14 +189,32 @@ class Recorder:
         if segment is not None and packet.keyframe and segment.elapsed_s(packet) >= self._config.segment_s:
             self._close_segment()
             segment = None
-        if segment is None:
-            if not packet.keyframe or self._info is None or self._info.mp4_init is None:
-                return  # a segment starts on a keyframe of a stream MP4 can carry
-            segment = self._segment = _SegmentFile(self._segment_path(packet), self._info, packet)
-            self._segment_after_gap = self._gap is not None
-        segment.write(packet)
+        info = self._info
+        if segment is None and (not packet.keyframe or info is None or info.mp4_init is None):
+            return  # a segment starts on a keyframe of a stream MP4 can carry
+        try:
+            if segment is None:
+                assert info is not None
+                segment = self._segment = _SegmentFile(self._segment_path(packet), info, packet)
+                self._segment_after_gap = self._gap is not None
+            segment.write(packet)
+        except (av.FFmpegError, OSError) as err:  # a full or broken disk: keep trying at the next keyframe
+            self._cannot_write(err)
+            return
         self.last_write_s = time.monotonic()
         self._wrote = True
+        self._write_error = ""
+
+    def _cannot_write(self, err: Exception) -> None:
+        reason = f"cannot write recordings: {getattr(err, 'strerror', None) or err}"
+        if reason != self._write_error:
+            logger.error("camera %s: %s", self.camera_id, reason)
+            self._write_error = reason
+        if self._segment is not None:
+            self._segment.abandon()
+            self._segment = None
+        if self._gap is None:
+            self._gap = (_wall_time(self.last_write_s), self.last_write_s, reason)
 
     def _check_stall(self) -> None:
         allowed_s = self._config.stall_s + (0.0 if self._wrote else self._config.startup_grace_s)

@@ -79,12 +79,24 @@ class HealthService:
             alerts=alerts,
         )
 
-    def _clear_if_calm(self, repository: HealthRepository, camera_id: str, now: datetime) -> None:
+    def clear_calm_alerts(self) -> int:
+        """Clear the flapping alerts of cameras that have calmed down; returns how many."""
+        now = utcnow()
+        cleared = 0
+        with self._sessions.begin() as db:
+            repository = HealthRepository(db)
+            for camera_id in repository.cameras_with_open_alerts(FLAPPING):
+                cleared += self._clear_if_calm(repository, camera_id, now)
+        return cleared
+
+    def _clear_if_calm(self, repository: HealthRepository, camera_id: str, now: datetime) -> bool:
         alert = repository.open_alert(camera_id, FLAPPING)
         window = timedelta(seconds=self._settings.flap_window_s)
         if alert is not None and repository.count_events(camera_id, now - window) < self._settings.flap_transitions:
             repository.clear_alert(alert.id, now)
             logger.info("camera %s has stopped flapping", camera_id)
+            return True
+        return False
 
 
 def _online_ratio(before: StatusEvent | None, history: list[StatusEvent], since: datetime, now: datetime) -> float:

@@ -202,7 +202,8 @@ class RecordingService:
             raise NotFoundError(f"the segment file is missing or broken: {err}", code="segment_unreadable") from err
         return data[:split] if part == "init.mp4" else data[split:]
 
-    def clip(self, camera_id: str, start: datetime, end: datetime) -> bytes:
+    def clip(self, camera_id: str, start: datetime, end: datetime) -> Path:
+        """An MP4 file of the range in a new temporary directory; the caller removes the directory."""
         if end - start > MAX_CLIP:
             raise InvalidInputError(
                 "a clip may last at most 2 hours; export longer spans as a case", code="clip_too_long"
@@ -211,11 +212,16 @@ class RecordingService:
         pieces = [SegmentPiece(self._root / s.storage_key, s.start) for s in found.segments]
         if not pieces:
             raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
-        with tempfile.TemporaryDirectory(prefix="sharpeyes-clip-") as tmp:
-            out = Path(tmp) / "clip.mp4"
-            if write_clip(pieces, start, end, out) == 0:
-                raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
-            return out.read_bytes()
+        out = Path(tempfile.mkdtemp(prefix="sharpeyes-clip-")) / "clip.mp4"
+        try:
+            written = write_clip(pieces, start, end, out)
+        except BaseException:
+            shutil.rmtree(out.parent, ignore_errors=True)
+            raise
+        if written == 0:
+            shutil.rmtree(out.parent, ignore_errors=True)
+            raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
+        return out
 
     # -- retention, disk space and repair -----------------------------------------------------------------
 

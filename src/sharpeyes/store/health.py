@@ -66,6 +66,10 @@ class HealthRepository:
         row = self._db.scalars(query).first()
         return _to_alert(row) if row is not None else None
 
+    def cameras_with_open_alerts(self, kind: str) -> list[str]:
+        query = select(HealthAlertRow.camera_id).where(HealthAlertRow.kind == kind, HealthAlertRow.cleared_at.is_(None))
+        return list(self._db.scalars(query.distinct()))
+
     def raise_alert(self, camera_id: str, kind: str, at: datetime, detail: str) -> None:
         self._db.add(HealthAlertRow(camera_id=camera_id, kind=kind, raised_at=at, cleared_at=None, detail=detail[:500]))
 

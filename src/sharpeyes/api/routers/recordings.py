@@ -1,9 +1,12 @@
 """Per-camera media answers: health, recorded video, HLS playback over it, and clips."""
 
+import shutil
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.health import HealthOut
@@ -49,11 +52,12 @@ def recordings_router(recordings: RecordingService, health: HealthService) -> AP
         media_type = "video/mp4" if part == "init.mp4" else "video/iso.segment"
         return Response(recordings.segment_part(camera_id, segment_id, part), media_type=media_type)
 
-    @router.get("/clip.mp4", response_class=Response, responses={200: {"content": {"video/mp4": {}}}})
-    def clip(camera_id: str, start: Start, end: End) -> Response:
-        """One MP4 cut on keyframes around the range, remuxed (never re-encoded)."""
-        data = recordings.clip(camera_id, start, end)
+    @router.get("/clip.mp4", response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
+    def clip(camera_id: str, start: Start, end: End) -> FileResponse:
+        """One MP4 cut on keyframes around the range, remuxed (never re-encoded), streamed from a file."""
+        path = recordings.clip(camera_id, start, end)
         name = f"{camera_id}-{start:%Y%m%dT%H%M%S}.mp4"
-        return Response(data, media_type="video/mp4", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
+        return FileResponse(path, media_type="video/mp4", filename=name, background=cleanup)
 
     return router
