@@ -14,11 +14,10 @@ from sharpeyes.cli.options import (
     FileArgument,
     JsonOption,
     console,
-    errors,
     fail,
     offline_runtime,
 )
-from sharpeyes.cli.tables import print_import, run_import
+from sharpeyes.cli.tables import import_file
 from sharpeyes.core.errors import SharpEyesError
 
 areas_app = typer.Typer(help="The administrative area tree. 行政区划。", no_args_is_help=True)
@@ -34,13 +33,7 @@ def areas_import(
     config: ConfigOption = None,
 ) -> None:
     """Import areas: code, name, level (city|district|township|village), parent_code. 导入行政区划。"""
-    runtime = offline_runtime(config, data_dir)
-    areas = runtime.services.areas
-    try:
-        report = run_import(errors, file, areas, dry_run=dry_run)
-    except SharpEyesError as err:
-        fail(err.message)
-    print_import(console, report, as_json)
+    import_file(offline_runtime(config, data_dir).services.areas, file, dry_run=dry_run, as_json=as_json)
 
 
 @areas_app.command("list")
@@ -70,9 +63,4 @@ def sites_import(
     config: ConfigOption = None,
 ) -> None:
     """Import sites: name, site_type, area_code[, longitude, latitude]. 导入点位（学校、幼儿园等）。"""
-    sites = offline_runtime(config, data_dir).services.sites
-    try:
-        report = run_import(errors, file, sites, dry_run=dry_run)
-    except SharpEyesError as err:
-        fail(err.message)
-    print_import(console, report, as_json)
+    import_file(offline_runtime(config, data_dir).services.sites, file, dry_run=dry_run, as_json=as_json)

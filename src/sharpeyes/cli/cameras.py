@@ -15,11 +15,10 @@ from sharpeyes.cli.options import (
     FileArgument,
     JsonOption,
     console,
-    errors,
     fail,
     offline_runtime,
 )
-from sharpeyes.cli.tables import print_import, run_import
+from sharpeyes.cli.tables import import_file
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.cameras import CameraDraft
 
@@ -97,10 +96,4 @@ def cameras_import(
 ) -> None:
     """Import a camera inventory: id, name, area_code, site_name, site_type, longitude, latitude, source_url.
     导入摄像机台账：编号、名称、区划编码、点位名称、点位类型、经度、纬度、取流地址。"""
-    runtime = offline_runtime(config, data_dir)
-    inventory = runtime.services.inventory
-    try:
-        report = run_import(errors, file, inventory, dry_run=dry_run)
-    except SharpEyesError as err:
-        fail(err.message)
-    print_import(console, report, as_json)
+    import_file(offline_runtime(config, data_dir).services.inventory, file, dry_run=dry_run, as_json=as_json)

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from sharpeyes.api.schemas.areas import CoverageOut
 from sharpeyes.api.schemas.imports import ImportReportOut
+from sharpeyes.cli.options import console, errors, fail
+from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.imports import ImportReport
 from sharpeyes.services.tables import estimate_rows
 
@@ -39,6 +41,15 @@ def run_import(console: Console, path: Path, importer: TableImporter, *, dry_run
             return importer.import_table(
                 stream, dry_run=dry_run, source_name=path.name, progress=lambda rows: progress.advance(task, rows)
             )
+
+
+def import_file(importer: TableImporter, path: Path, *, dry_run: bool, as_json: bool) -> None:
+    """The whole of an ``import`` command: progress bar, then the answer, or the file's problem and exit 1."""
+    try:
+        report = run_import(errors, path, importer, dry_run=dry_run)
+    except SharpEyesError as err:
+        fail(err.message)
+    print_import(console, report, as_json)
 
 
 def print_import(console: Console, report: ImportReport, as_json: bool) -> None:
