@@ -69,6 +69,7 @@ class _SegmentFile:
         self._first_ts = _timestamp(first)
         self._last_ts = self._first_ts
         self._frame_ticks = 0
+        self._seconds_per_tick = float(info.time_base)
         self._anchor_s = first.received_s
         """Monotonic time of the first frame: the earliest arrival minus the media time before it (a camera's
         first second can arrive in one burst, so the first packet's own arrival is too late)."""
@@ -82,8 +83,8 @@ class _SegmentFile:
                 raise
 
     def elapsed_s(self, packet: EncodedPacket) -> float:
-        """Media time from the segment's first frame to ``packet``."""
-        return float((_timestamp(packet) - self._first_ts) * self.info.time_base)
+        """Media time from the segment's first frame to ``packet`` (float maths: this runs for every packet)."""
+        return (_timestamp(packet) - self._first_ts) * self._seconds_per_tick
 
     def write(self, packet: EncodedPacket) -> None:
         ts = _timestamp(packet)
