@@ -64,3 +64,21 @@ def test_live_feed_of_an_unknown_camera(client: TestClient, auth: dict[str, str]
     with client.websocket_connect("/api/v1/cameras/nope/live") as socket:
         socket.send_text(json.dumps({"token": token}))
         assert socket.receive_json()["code"] == "camera_not_found"
+
+
+def test_quality_diagnosis_on_demand_and_in_health(client: TestClient, auth: dict[str, str], clip: Path) -> None:
+    camera_id = _online_camera(client, auth, clip)
+    response = client.post(f"/api/v1/cameras/{camera_id}/quality", headers=auth)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    names = {check["name"] for check in result["checks"]}
+    assert names == {"signal", "frozen", "blur", "occlusion", "colour_cast", "dark", "bright"}
+    checks = {check["name"]: check for check in result["checks"]}
+    assert checks["signal"]["passed"]
+    assert checks["frozen"]["passed"], "the generated scene moves"
+    health = client.get(f"/api/v1/cameras/{camera_id}/health", headers=auth).json()
+    assert health["quality"]["at"] == result["at"]
+    offline = client.post("/api/v1/cameras", json={"name": "dark", "source_url": "rtsp://127.0.0.1:9/x"}, headers=auth)
+    refused = client.post(f"/api/v1/cameras/{offline.json()['id']}/quality", headers=auth)
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "not_online"

@@ -20,7 +20,7 @@ from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_router
-from sharpeyes.api.routers.recordings import recordings_router
+from sharpeyes.api.routers.media import camera_media_router
 from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
 
@@ -65,7 +65,9 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(
         cameras_router(services.cameras, services.inventory, services.recordings, max_mb), dependencies=guarded
     )
-    api.include_router(recordings_router(services.recordings, services.health), dependencies=guarded)
+    api.include_router(
+        camera_media_router(services.recordings, services.health, services.quality), dependencies=guarded
+    )
     api.include_router(live_router(services.accounts, services.live))  # authenticates in its first message
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)

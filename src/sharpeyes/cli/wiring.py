@@ -20,6 +20,7 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
@@ -40,9 +41,11 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     migrate(engine)
     sessions = session_factory(engine)
     streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
+    cameras = CameraService(sessions, streams)
     services = Services(
         accounts=AccountService(sessions, settings.auth),
-        cameras=CameraService(sessions, streams),
+        cameras=cameras,
+        quality=QualityService(cameras, streams, settings.quality),
         areas=AreaService(sessions),
         sites=SiteService(sessions),
         inventory=InventoryService(sessions),

@@ -130,6 +130,23 @@ class RecordingSettings(_Section):
     )
 
 
+class QualitySettings(_Section):
+    """Video quality diagnosis: how often, on how many frames, and the pass thresholds."""
+
+    interval_s: float = Field(
+        1800.0, ge=60, le=86_400, title="Diagnosis interval", description="Seconds between runs over all cameras."
+    )
+    frames: int = Field(3, ge=2, le=20, title="Frames", description="Frames looked at per camera and run.")
+    frame_gap_s: float = Field(1.0, gt=0, le=60, title="Frame gap", description="Seconds between those frames.")
+    min_contrast: float = Field(6.0, ge=0, title="Signal", description="Luma deviation below this: no signal.")
+    min_motion: float = Field(0.25, ge=0, title="Frozen", description="Mean frame change below this: frozen.")
+    min_sharpness: float = Field(0.12, ge=0, title="Blur", description="Fine/coarse detail ratio below this: blur.")
+    max_covered: float = Field(0.3, ge=0, le=1, title="Occlusion", description="Textureless share above this.")
+    max_cast: float = Field(0.45, ge=0, title="Colour cast", description="Channel spread / brightness above this.")
+    min_luma: float = Field(35.0, ge=0, le=255, title="Too dark", description="Mean luma below this.")
+    max_luma: float = Field(225.0, ge=0, le=255, title="Too bright", description="Mean luma above this.")
+
+
 class HealthSettings(_Section):
     """Camera health: when on/off changes come too often, one alert instead of many."""
 
@@ -177,6 +194,7 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     @property
     def recordings_dir(self) -> Path:

@@ -11,13 +11,15 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from PIL import Image
+
 from sharpeyes.core.cameras import ONLINE_REASON, CameraState, CameraStatus
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import SourceError
 from sharpeyes.core.settings import StreamSettings
 from sharpeyes.core.urls import redact_text
 from sharpeyes.media.relay import PacketRelay
-from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
+from sharpeyes.media.snapshots import Snapshot, SnapshotTaker, latest_picture
 from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,10 @@ class StreamSession:
 
     def snapshot(self) -> Snapshot:
         return self._snapshots.take(self.relay.gop())
+
+    def picture(self) -> Image.Image:
+        """The newest frame, decoded (for analysis; viewers use ``snapshot``)."""
+        return latest_picture(self.relay.gop())
 
     def _run(self) -> None:
         self._notify(self.state)

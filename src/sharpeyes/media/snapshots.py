@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import av
+from PIL import Image
 
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.media.relay import GopView
@@ -45,22 +46,29 @@ class SnapshotTaker:
             return snapshot
 
     def _decode(self, gop: GopView) -> Snapshot:
-        try:
-            ctx = cast(av.VideoCodecContext, av.CodecContext.create(gop.info.codec, "r"))
-            if gop.info.extradata:
-                ctx.extradata = gop.info.extradata
-            last = None
-            for packet in gop.packets:
-                for frame in ctx.decode(av.Packet(packet.data)):
-                    last = frame
-            for frame in ctx.decode(None):
-                last = frame
-        except (av.FFmpegError, ValueError) as err:
-            raise UnavailableError(f"the latest picture could not be decoded: {err}", code="decode_failed") from err
-        if not isinstance(last, av.VideoFrame):
-            raise UnavailableError("no picture yet: the decoder produced no frame", code="no_frame")
+        picture = latest_picture(gop)
         buffer = io.BytesIO()
-        last.to_image().save(  # type: ignore[no-untyped-call]
-            buffer, format="JPEG", quality=self._quality
-        )
-        return Snapshot(buffer.getvalue(), last.width, last.height, gop.packets[-1].received_s)
+        picture.save(buffer, format="JPEG", quality=self._quality)
+        return Snapshot(buffer.getvalue(), picture.width, picture.height, gop.packets[-1].received_s)
+
+
+def latest_picture(gop: GopView | None) -> Image.Image:
+    """Decode the GOP (from its keyframe) and return its newest frame as an RGB picture."""
+    if gop is None:
+        raise UnavailableError("no picture yet: the camera has not sent a keyframe", code="no_frame")
+    try:
+        ctx = cast(av.VideoCodecContext, av.CodecContext.create(gop.info.codec, "r"))
+        if gop.info.extradata:
+            ctx.extradata = gop.info.extradata
+        last = None
+        for packet in gop.packets:
+            for frame in ctx.decode(av.Packet(packet.data)):
+                last = frame
+        for frame in ctx.decode(None):
+            last = frame
+    except (av.FFmpegError, ValueError) as err:
+        raise UnavailableError(f"the latest picture could not be decoded: {err}", code="decode_failed") from err
+    if not isinstance(last, av.VideoFrame):
+        raise UnavailableError("no picture yet: the decoder produced no frame", code="no_frame")
+    picture: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
+    return picture

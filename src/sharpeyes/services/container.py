@@ -12,6 +12,7 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
 
@@ -28,3 +29,4 @@ class Services:
     recordings: RecordingService
     live: LiveService
     health: HealthService
+    quality: QualityService

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from sharpeyes.services.health import HealthReport
+from sharpeyes.services.quality import QualityResult
 
 
 class StatusEventOut(BaseModel):
@@ -23,6 +24,23 @@ class AlertOut(BaseModel):
     detail: str
 
 
+class QualityCheckOut(BaseModel):
+    name: str = Field(description="signal, frozen, blur, occlusion, colour_cast, dark or bright.")
+    score: float
+    passed: bool
+
+
+class QualityOut(BaseModel):
+    at: datetime
+    passed: bool
+    checks: list[QualityCheckOut]
+
+    @classmethod
+    def from_result(cls, result: QualityResult) -> QualityOut:
+        checks = [QualityCheckOut(name=c.name, score=round(c.score, 4), passed=c.passed) for c in result.checks]
+        return cls(at=result.at, passed=result.passed, checks=checks)
+
+
 class HealthOut(BaseModel):
     status: Literal["connecting", "online", "offline", "error", "not_networked"]
     reason: str
@@ -31,9 +49,10 @@ class HealthOut(BaseModel):
     online_ratio: float = Field(description="Share of the period the camera was online.")
     history: list[StatusEventOut]
     alerts: list[AlertOut]
+    quality: QualityOut | None = Field(description="The latest quality diagnosis, when there has been one.")
 
     @classmethod
-    def from_report(cls, report: HealthReport) -> HealthOut:
+    def from_report(cls, report: HealthReport, quality: QualityResult | None) -> HealthOut:
         status = report.status.value if report.status is not None else "not_networked"
         return cls(
             status=status,
@@ -46,4 +65,5 @@ class HealthOut(BaseModel):
                 AlertOut(kind=a.kind, raised_at=a.raised_at, cleared_at=a.cleared_at, detail=a.detail)
                 for a in report.alerts
             ],
+            quality=QualityOut.from_result(quality) if quality is not None else None,
         )

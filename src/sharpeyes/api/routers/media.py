@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
-from sharpeyes.api.schemas.health import HealthOut
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
+from sharpeyes.api.schemas.health import HealthOut, QualityOut
 from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
 from sharpeyes.services.health import HealthService
+from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 
 HLS_TYPE = "application/vnd.apple.mpegurl"
@@ -19,7 +20,7 @@ Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-1
 End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
 
 
-def recordings_router(recordings: RecordingService, health: HealthService) -> APIRouter:
+def camera_media_router(recordings: RecordingService, health: HealthService, quality: QualityService) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["recordings"], responses=PROBLEM_RESPONSES)
 
     @router.get("/health", tags=["health"])
@@ -27,7 +28,12 @@ def recordings_router(recordings: RecordingService, health: HealthService) -> AP
         camera_id: str, hours: Annotated[float, Query(gt=0, le=24 * 90, description="History period.")] = 24
     ) -> HealthOut:
         """Status now, its history with reasons, online share of the period, and alerts such as flapping."""
-        return HealthOut.from_report(health.health(camera_id, hours))
+        return HealthOut.from_report(health.health(camera_id, hours), quality.last(camera_id))
+
+    @router.post("/quality", tags=["health"], responses={503: {"model": Problem, "description": "Not online"}})
+    def diagnose_quality(camera_id: str) -> QualityOut:
+        """Run the video quality diagnosis now (a few seconds: frames are taken apart in time)."""
+        return QualityOut.from_result(quality.diagnose(camera_id))
 
     @router.get("/recordings")
     def list_recordings(camera_id: str, start: Start, end: End) -> RecordingsOut:
