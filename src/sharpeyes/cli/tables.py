@@ -84,7 +84,7 @@ def coverage_table(console: Console, report: CoverageOut) -> None:
     rules = Table("rule / 规则", "min / 最少", "total / 总数", "compliant / 达标", "rate / 达标率", "worst gaps / 缺口")
     for rule in report.rules:
         worst = ", ".join(f"{g.name} −{g.missing}" for g in rule.gaps[:3])
-        rate = rule.compliant / rule.total if rule.total else 0.0
+        rate = rule.compliant / rule.total if rule.total else None  # nothing to comply: no rate
         rules.add_row(rule.target, str(rule.min_cameras), str(rule.total), str(rule.compliant), _percent(rate), worst)
     console.print(rules)
     children = Table("code / 编码", "name / 名称", "cameras / 摄像机", "networked / 联网", "rate / 联网率")

@@ -101,12 +101,12 @@ class AreaService:
                     changed.append(area)
                 else:
                     report.unchanged += 1
-                if progress is not None:
-                    progress(1)
             report.imported, report.updated = len(new), len(changed)
             repository.add_many(new)
             repository.update_many(changed)
             db.rollback() if dry_run else db.commit()
+        if progress is not None:
+            progress(len(rows))
         report.rejected.sort(key=lambda rejected: rejected.row)
         return report
 
