@@ -96,7 +96,7 @@ class CameraService:
 
     def list(self, *, limit: int = 1000, offset: int = 0) -> list[CameraView]:
         with self._sessions() as db:
-            cameras = CameraRepository(db).all()[offset : offset + limit]
+            cameras = CameraRepository(db).page(limit=limit, offset=offset)
             sites = SiteRepository(db).get_many(c.site_id for c in cameras if c.site_id is not None)
             plans = RecordingRepository(db).plans()
             return [self._view_with(camera, sites, plans.get(camera.id)) for camera in cameras]

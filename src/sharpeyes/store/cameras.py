@@ -32,15 +32,16 @@ class CameraRepository:
         self._db = db
 
     def all(self) -> Sequence[Camera]:
-        rows = self._db.scalars(select(CameraRow).order_by(CameraRow.name, CameraRow.id))
-        return [_to_camera(row) for row in rows]
+        return self.page(limit=None, offset=0)
+
+    def page(self, *, limit: int | None, offset: int) -> Sequence[Camera]:
+        """Cameras by name; ``limit`` None for all of them."""
+        query = select(*_COLUMNS).order_by(CameraRow.name, CameraRow.id).offset(offset).limit(limit)
+        return [_row_to_camera(row) for row in self._db.execute(query)]
 
     def list_networked(self) -> Sequence[Camera]:
         rows = self._db.scalars(select(CameraRow).where(CameraRow.source_url.is_not(None)))
         return [_to_camera(row) for row in rows]
-
-    def count(self) -> int:
-        return int(self._db.scalar(select(func.count()).select_from(CameraRow)) or 0)
 
     def get(self, camera_id: str) -> Camera | None:
         row = self._db.get(CameraRow, camera_id)

@@ -41,7 +41,7 @@ def sites_router(sites: SiteService, max_upload_mb: int) -> APIRouter:
     def list_sites(
         area: Annotated[str | None, Query(description="Only sites directly in this area.")] = None,
     ) -> list[SiteOut]:
-        return [SiteOut.from_site(site) for site in sites.list(area)]
+        return [SiteOut.model_validate(site) for site in sites.list(area)]
 
     @router.post("/import", responses={413: {"model": Problem}})
     def import_sites(file: Annotated[UploadFile, File()], dry_run: bool = False) -> ImportReportOut:

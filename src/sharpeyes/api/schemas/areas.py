@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sharpeyes.core.areas import Area, AreaLevel, SiteType
 from sharpeyes.services.coverage import CoverageReport, Figures, HistoryDay
-from sharpeyes.store.areas import Site
 
 
 class AreaOut(BaseModel):
@@ -27,23 +26,14 @@ class AreaOut(BaseModel):
 
 
 class SiteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     type: SiteType
     area_code: str
     longitude: float | None
     latitude: float | None
-
-    @classmethod
-    def from_site(cls, site: Site) -> SiteOut:
-        return cls(
-            id=site.id,
-            name=site.name,
-            type=site.type,
-            area_code=site.area_code,
-            longitude=site.longitude,
-            latitude=site.latitude,
-        )
 
 
 class AreaRef(BaseModel):
@@ -53,6 +43,8 @@ class AreaRef(BaseModel):
 
 
 class GapOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str = Field(description="Area code, or site id for site rules.")
     name: str
     cameras: int
@@ -60,6 +52,8 @@ class GapOut(BaseModel):
 
 
 class RuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     target: str = Field(description="township, village (area levels) or school, kindergarten (site types).")
     min_cameras: int
     total: int
@@ -97,33 +91,34 @@ class CoverageOut(BaseModel):
         f = report.figures
         return cls(
             area=AreaRef(code=report.area.code, name=report.area.name, level=report.area.level),
-            cameras=f.cameras,
-            networked=f.networked,
-            networking_rate=f.networking_rate,
-            online=f.online if report.online_known else None,
-            online_rate=f.online_rate if report.online_known else None,
+            **_figure_fields(f, report.online_known),
             planned_hours=f.planned_s / 3600,
             recorded_hours=f.recorded_s / 3600,
-            recording_completeness=f.recording_completeness,
-            rules=[
-                RuleOut(
-                    target=r.target,
-                    min_cameras=r.min_cameras,
-                    total=r.total,
-                    compliant=r.compliant,
-                    gaps=[GapOut(code=g.code, name=g.name, cameras=g.cameras, missing=g.missing) for g in r.gaps],
+            rules=[RuleOut.model_validate(rule) for rule in report.rules],
+            children=[
+                ChildOut(
+                    code=c.area.code,
+                    name=c.area.name,
+                    level=c.area.level,
+                    **_figure_fields(c.figures, report.online_known),
                 )
-                for r in report.rules
+                for c in report.children
             ],
-            children=[_child(c.area, c.figures, report.online_known) for c in report.children],
         )
 
 
-def _child(area: Area, f: Figures, online_known: bool) -> ChildOut:
-    return ChildOut(
-        code=area.code,
-        name=area.name,
-        level=area.level,
+class _FigureFields(TypedDict):
+    cameras: int
+    networked: int
+    networking_rate: float
+    online: int | None
+    online_rate: float | None
+    recording_completeness: float
+
+
+def _figure_fields(f: Figures, online_known: bool) -> _FigureFields:
+    """The figures an area and each of its children answer with; online ones only where sessions are known."""
+    return _FigureFields(
         cameras=f.cameras,
         networked=f.networked,
         networking_rate=f.networking_rate,
