@@ -160,3 +160,14 @@ def test_http_source_delivers_video(http_clip_server: str) -> None:
 def test_http_404_is_reported(http_clip_server: str) -> None:
     with pytest.raises(SourceUnsupportedError, match="not found"):
         open_source(http_clip_server.replace(".ts", "-missing.ts"), FAST).open()
+
+
+def test_a_camera_dying_mid_answer_is_retried_soon() -> None:
+    """Regression: a camera stopped during its RTSP handshake was taken for 'not a video stream' (retried in 60 s)."""
+    import av.error
+
+    from sharpeyes.protocols.av_source import classify_error
+
+    garbled = av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+    assert not classify_error(garbled, opening=True, timeout_s=3.0, network=True).permanent
+    assert classify_error(garbled, opening=True, timeout_s=None, network=False).permanent, "a file stays unreadable"

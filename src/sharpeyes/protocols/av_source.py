@@ -44,7 +44,8 @@ class _AvSource:
         try:
             container = av.open(target, mode="r", options=options, timeout=timeout)
         except Exception as err:
-            raise classify_error(err, opening=True, timeout_s=timeout[0] if timeout else None) from err
+            network = timeout is not None  # files open without a timeout
+            raise classify_error(err, opening=True, timeout_s=timeout[0] if timeout else None, network=network) from err
         if not container.streams.video:
             container.close()
             raise SourceUnsupportedError("no video track: the source carries no video stream", code="no_video")
@@ -201,7 +202,7 @@ def _sleep_until(deadline_s: float) -> None:
         time.sleep(min(delay, _LONGEST_PACING_SLEEP_S))
 
 
-def classify_error(err: Exception, *, opening: bool, timeout_s: float | None) -> SourceError:
+def classify_error(err: Exception, *, opening: bool, timeout_s: float | None, network: bool = False) -> SourceError:
     """Turn a PyAV/OS error into the narrow source error a person can act on (credentials redacted)."""
     detail = redact_text(str(err))
     within = f" for {timeout_s:g} s" if timeout_s is not None else ""
@@ -219,11 +220,13 @@ def classify_error(err: Exception, *, opening: bool, timeout_s: float | None) ->
         return SourceStalledError(f"stalled: no video{within}", code="stalled")
     if isinstance(err, ConnectionRefusedError):
         return SourceUnreachableError("unreachable: connection refused (is the camera on?)", code="refused")
-    unreadable = av.error.ProtocolNotFoundError | av.error.InvalidDataError | av.error.DecoderNotFoundError
-    if isinstance(err, unreadable):
-        if opening:
+    if isinstance(err, av.error.ProtocolNotFoundError | av.error.DecoderNotFoundError):
+        return SourceUnsupportedError(f"not a video stream this platform can read ({detail})", code="unsupported")
+    if isinstance(err, av.error.InvalidDataError):
+        if opening and not network:
             return SourceUnsupportedError(f"not a video stream this platform can read ({detail})", code="unsupported")
-        return SourceError(f"corrupt data in the stream ({detail})", code="corrupt")
+        # A camera that goes away in the middle of its answer looks the same: try again, not in a minute.
+        return SourceError(f"unreadable data from the camera ({detail})", code="corrupt")
     if isinstance(err, EOFError | av.error.EOFError):
         return SourceEndedError("the camera closed the stream", code="stream_ended")
     if isinstance(err, OSError):
