@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -108,3 +111,70 @@ def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page
     expect(page.locator("#login-error")).to_have_text("wrong user name or password")
     expect(page.locator("#wall")).to_be_hidden()
     expect(page.locator("form#login")).to_be_visible()
+
+
+def _api_token(page: Page, demo: PlatformProcess) -> str:
+    password = demo.printed(r"password / 密码: (\S+)")
+    answer = page.request.post(f"{demo.base_url}/api/v1/auth/login", data={"username": "admin", "password": password})
+    assert answer.ok, answer.text()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def _play_natively(page: Page, demo: PlatformProcess, url: str) -> None:
+    """Chromium's own HLS player (no script library), as a player that cannot send headers would."""
+    page.goto(f"{demo.base_url}/healthz")
+    page.evaluate(
+        "(url) => { const v = document.createElement('video'); v.muted = true; v.autoplay = true; v.id = 'hls';"
+        " v.src = url; document.body.appendChild(v); v.play().catch(() => {}); }",
+        url,
+    )
+    page.wait_for_function(
+        "() => document.getElementById('hls').getVideoPlaybackQuality().totalVideoFrames > 10", timeout=30_000
+    )
+
+
+def test_live_hls_plays_in_the_browsers_own_player(demo: PlatformProcess, page: Page) -> None:
+    token = _api_token(page, demo)
+    headers = {"Authorization": f"Bearer {token}"}
+    cameras = page.request.get(f"{demo.base_url}/api/v1/cameras", headers=headers).json()
+    camera_id = cameras[0]["id"]
+    _play_natively(page, demo, f"{demo.base_url}/api/v1/cameras/{camera_id}/live.m3u8?access_token={token}")
+    assert page.evaluate("() => document.getElementById('hls').error") is None
+
+
+def test_recorded_video_plays_back_in_the_browser(demo: PlatformProcess, page: Page) -> None:
+    token = _api_token(page, demo)
+    headers = {"Authorization": f"Bearer {token}"}
+    camera_id = page.request.get(f"{demo.base_url}/api/v1/cameras", headers=headers).json()[1]["id"]
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    plan = {"recording": {"mode": "continuous", "retention_days": 1}}
+    assert page.request.patch(f"{demo.base_url}/api/v1/cameras/{camera_id}", data=plan, headers=headers).ok
+
+    def recorded_s() -> float:
+        end = datetime.now(UTC) + timedelta(seconds=5)
+        answer = page.request.get(
+            f"{demo.base_url}/api/v1/cameras/{camera_id}/recordings",
+            params={"start": since.isoformat(), "end": end.isoformat()},
+            headers=headers,
+        ).json()
+        return sum(
+            (datetime.fromisoformat(s["end"]) - datetime.fromisoformat(s["start"])).total_seconds()
+            for s in answer["segments"]
+        )
+
+    deadline = time.monotonic() + 60
+    while recorded_s() < 6 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert recorded_s() >= 6, "six seconds recorded within a minute"
+    query = urlencode(
+        {
+            "start": since.isoformat(),
+            "end": (datetime.now(UTC) + timedelta(seconds=5)).isoformat(),
+            "access_token": token,
+        }
+    )
+    _play_natively(page, demo, f"{demo.base_url}/api/v1/cameras/{camera_id}/playback.m3u8?{query}")
+    page.request.patch(
+        f"{demo.base_url}/api/v1/cameras/{camera_id}", data={"recording": {"mode": "off"}}, headers=headers
+    )

@@ -172,6 +172,10 @@ def test_full_disk_evicts_oldest_unheld_segments(
     left = _recordings(client, auth, camera_id)["segments"]
     assert held in [s["id"] for s in left], "a segment under legal hold is never deleted"
     assert "below" in caplog.text
+    service.apply_retention()  # still low: no second alert
+    alerts = client.get("/api/v1/events", params={"type": "storage.low_space"}, headers=auth).json()
+    assert len(alerts) == 1, "one alert while the disk stays full"
+    assert alerts[0]["data"]["evicted"] == report.evicted
 
 
 def test_retention_deletes_expired_segments(

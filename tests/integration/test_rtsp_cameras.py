@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -179,3 +180,27 @@ def test_live_view_follows_a_camera_reconnect(client: TestClient, auth: dict[str
             pytest.fail("no new start after the camera reconnected")
         assert socket.receive_bytes()[4:8] == b"ftyp"
         assert socket.receive_bytes()[4:8] == b"moof"
+
+
+def test_rtsp_video_reaches_viewers_in_the_mp4_layout_browsers_need(
+    client: TestClient, auth: dict[str, str], server: RtspServer
+) -> None:
+    """Regression: RTSP delivers Annex B (start codes), which Media Source Extensions reject inside MP4."""
+    camera_id = _add(client, auth, server.url)
+    _wait_status(client, auth, camera_id, "online")
+    token = auth["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/v1/cameras/{camera_id}/live") as socket:
+        socket.send_text(json.dumps({"token": token}))
+        assert socket.receive_json()["type"] == "start"
+        assert b"avcC" in socket.receive_bytes()
+        fragments = [socket.receive_bytes() for _ in range(10)]
+    for fragment in fragments:
+        at = fragment.index(b"mdat")
+        (box_size,) = struct.unpack(">I", fragment[at - 4 : at])
+        payload = fragment[at + 4 : at - 4 + box_size]
+        offset = 0
+        while offset < len(payload):  # the sample is whole NAL units, each behind its 4-byte length
+            (length,) = struct.unpack(">I", payload[offset : offset + 4])
+            assert length > 1, "a start code where a length belongs"
+            offset += 4 + length
+        assert offset == len(payload)

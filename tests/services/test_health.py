@@ -7,6 +7,7 @@ import pytest
 from sharpeyes.cli.wiring import Runtime
 from sharpeyes.core.cameras import CameraState, CameraStatus
 from sharpeyes.core.clock import utcnow
+from sharpeyes.core.events import EventType
 from sharpeyes.services.camera_rules import CameraDraft
 
 
@@ -34,6 +35,9 @@ def test_flapping_raises_one_alert_and_clears_when_calm(
     calm = health.health(camera_id, hours=1)
     assert not calm.flapping
     assert calm.alerts[0].cleared_at == later
+    events = runtime.services.events.find(start, later + timedelta(seconds=1), camera_id=camera_id)
+    assert [e.type for e in events] == [EventType.CAMERA_CALM, EventType.CAMERA_FLAPPING]
+    assert events[1].data["changes"] >= 6
 
 
 def test_online_share_of_the_period(runtime: Runtime, camera_id: str) -> None:

@@ -80,12 +80,15 @@ def _pad_row(row: bytes, line_size: int) -> bytes:
     return row + bytes(line_size - len(row))
 
 
-def _encoder_options(name: str, gop: int) -> dict[str, str]:
+def _encoder_options(name: str, gop: int, constant_quality: bool = False) -> dict[str, str]:
+    if name == "libx265":
+        return {"preset": "ultrafast", "x265-params": f"keyint={gop}:min-keyint={gop}:bframes=0:log-level=error"}
     if name == "libx264":
         return {
             "preset": "ultrafast",
             "tune": "zerolatency",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"
+            + (":qp=20" if constant_quality else ""),
         }
     if name == "libopenh264":
         return {"allow_skip_frames": "0"}
@@ -138,14 +141,18 @@ def make_test_clip(
     fps: int = 10,
     size_wh: tuple[int, int] = (320, 240),
     gop: int = 10,
+    still: bool = False,
+    codec: str = "h264",
 ) -> Path:
-    """Write an H.264 (yuv420p, no B-frames, keyframe every ``gop`` frames) MP4 to ``path``."""
+    """Write an H.264 (yuv420p, no B-frames, keyframe every ``gop`` frames) MP4 to ``path``; ``still``: the
+    first picture throughout, every frame decoding to the same pixels (a frozen camera; libx264 only). ``codec``
+    may name another encoder, e.g. ``libx265`` for an H.265 camera."""
     width, height = size_wh
     if width <= 0 or height <= 0 or width % 2 or height % 2:
         raise ValueError(f"size_wh must be positive and even, got {size_wh}")
     if fps <= 0 or gop <= 0 or duration_s <= 0:
         raise ValueError("fps, gop and duration_s must be positive")
-    encoder = pick_h264_encoder(width, height, fps)
+    encoder = pick_h264_encoder(width, height, fps) if codec == "h264" else codec
     frame_count = max(1, round(duration_s * fps))
     path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -154,7 +161,7 @@ def make_test_clip(
     time_base = Fraction(1, fps)
 
     with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream(encoder, rate=fps, options=_encoder_options(encoder, gop))
+        stream = container.add_stream(encoder, rate=fps, options=_encoder_options(encoder, gop, still))
         if not isinstance(stream, av.VideoStream):
             raise ClipGenerationError(f"encoder {encoder} did not produce a video stream")
         stream.width = width
@@ -165,7 +172,7 @@ def make_test_clip(
         stream.codec_context.max_b_frames = 0
         for index in range(frame_count):
             frame = av.VideoFrame(width, height, "yuv420p")
-            frame.planes[0].update(painter.luma(index))
+            frame.planes[0].update(painter.luma(0 if still else index))
             frame.planes[1].update(painter.chroma)
             frame.planes[2].update(painter.chroma)
             frame.pts = index

@@ -15,7 +15,7 @@ def test_cameras_added_elsewhere_get_sessions_and_removed_ones_lose_them(runtime
     assert runtime.streams is not None
     streams = runtime.streams
     before = runtime.services.cameras.add(CameraDraft("before start", clip.as_uri()))
-    streams.stop(before.id)  # as if the server had just started
+    streams.forget(before.id)  # as if the server had just started
     supervisor = StreamSupervisor(runtime.services.cameras, streams, interval_s=0.2)
     # a second process (the command line) writes to the same store
     admin = build_runtime(runtime.settings, with_streams=False)
@@ -25,5 +25,5 @@ def test_cameras_added_elsewhere_get_sessions_and_removed_ones_lose_them(runtime
         wait_for(lambda: added.id in streams.camera_ids(), 5, "a session for the new camera")
         admin.services.cameras.remove(before.id)
         wait_for(lambda: before.id not in streams.camera_ids(), 5, "the removed camera's session to stop")
-    assert streams.camera_ids() == set(), "stopping the app stops every session"
+    assert streams.streaming_ids() == set(), "stopping the app stops every session"
     admin.engine.dispose()

@@ -12,14 +12,15 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from sharpeyes import __version__
-from sharpeyes.api.deps import current_user_dependency
+from sharpeyes.api.deps import current_user_dependency, media_user_dependency
 from sharpeyes.api.problems import install_problem_handlers
 from sharpeyes.api.routers.areas import areas_router, sites_router
 from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
+from sharpeyes.api.routers.events import events_router
 from sharpeyes.api.routers.health import health_router
-from sharpeyes.api.routers.live import live_router
+from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
 from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
@@ -65,13 +66,16 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(
         cameras_router(services.cameras, services.inventory, services.recordings, max_mb), dependencies=guarded
     )
+    media_guarded = [Depends(media_user_dependency(services.accounts))]
     api.include_router(
-        camera_media_router(services.recordings, services.health, services.quality), dependencies=guarded
+        camera_media_router(services.recordings, services.health, services.quality), dependencies=media_guarded
     )
+    api.include_router(live_hls_router(services.live), dependencies=media_guarded)
     api.include_router(live_router(services.accounts, services.live))  # authenticates in its first message
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
     api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
+    api.include_router(events_router(services.events), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

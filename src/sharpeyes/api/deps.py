@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sharpeyes.core.errors import AuthenticationError
@@ -21,3 +21,21 @@ def current_user_dependency(accounts: AccountService) -> Callable[..., User]:
         return accounts.authenticate(credentials.credentials)
 
     return current_user
+
+
+def media_user_dependency(accounts: AccountService) -> Callable[..., User]:
+    """Like ``current_user``, but the token may also come as ``?access_token=`` (RFC 6750, section 2.3), for video
+    players (a browser's ``<video>``, VLC) that cannot send headers. Only media routes take it; the server does
+    not log request lines."""
+
+    def media_user(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        access_token: Annotated[str | None, Query(description="The access token, for players without headers.")] = None,
+    ) -> User:
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            return accounts.authenticate(credentials.credentials)
+        if access_token:
+            return accounts.authenticate(access_token)
+        raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
+
+    return media_user

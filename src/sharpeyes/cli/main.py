@@ -118,6 +118,7 @@ def _serve(runtime: Runtime) -> None:
             Job("recording retention", 600.0, services.recordings.apply_retention),
             Job("health alerts", 60.0, services.health.clear_calm_alerts),
             Job("quality diagnosis", settings.quality.interval_s, services.quality.diagnose_all),
+            Job("live playlists", 5.0, services.live.tend),
         ]
     )
     web = create_app(settings, services, workers=[supervisor, jobs, coverage])

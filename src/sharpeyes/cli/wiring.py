@@ -16,6 +16,7 @@ from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.events import EventService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -42,10 +43,11 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     sessions = session_factory(engine)
     streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
     cameras = CameraService(sessions, streams)
+    events = EventService(sessions)
     services = Services(
         accounts=AccountService(sessions, settings.auth),
         cameras=cameras,
-        quality=QualityService(cameras, streams, settings.quality),
+        quality=QualityService(cameras, streams, settings.quality, events),
         areas=AreaService(sessions),
         sites=SiteService(sessions),
         inventory=InventoryService(sessions),
@@ -56,11 +58,12 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             ZoneInfo(settings.recordings.timezone),
         ),
         map=MapService(sessions, streams),
-        live=LiveService(sessions, streams),
-        health=HealthService(sessions, settings.health, streams),
+        live=LiveService(sessions, streams, settings.live, ready_wait_s=settings.streams.open_timeout_s + 10),
+        health=HealthService(sessions, settings.health, streams, events),
         recordings=RecordingService(
-            sessions, settings.recordings, settings.recordings_dir, streams, settings.streams.open_timeout_s
+            sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
         ),
+        events=events,
     )
     return Runtime(settings, engine, services, streams)
 

@@ -20,6 +20,8 @@ class CameraStatus(enum.StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
     ERROR = "error"
+    IDLE = "idle"
+    """Not streaming because nobody needs it; see the reason for what the last check found."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,21 @@ class StreamSettings(_Section):
         title="Stable stream",
         description="Seconds a stream must stay up before the reconnect backoff starts again from its first delay.",
     )
+    on_demand: bool = Field(
+        True,
+        title="Stream on demand",
+        description="Stream a camera only while it is watched, recorded or analysed; false streams all, always.",
+    )
+    linger_s: float = Field(
+        30.0, ge=0, le=3600, title="Linger", description="Seconds a stream stays open after its last user leaves."
+    )
+    check_interval_s: float = Field(
+        300.0,
+        ge=10,
+        le=86_400,
+        title="Idle check interval",
+        description="Seconds between checks that an idle camera still answers (its status without streaming).",
+    )
     gop_packets_max: int = Field(
         900, ge=10, le=100_000, title="GOP buffer", description="Packets kept since the last keyframe."
     )
@@ -82,6 +97,18 @@ class SnapshotSettings(_Section):
     """Still images taken from live streams."""
 
     jpeg_quality: int = Field(80, ge=10, le=95, title="JPEG quality", description="Quality of snapshot JPEGs.")
+
+
+class LiveSettings(_Section):
+    """Live view over HLS (the low-latency WebSocket path needs no settings)."""
+
+    hls_segment_s: float = Field(
+        1.0, ge=0.5, le=10, title="HLS segment", description="Shortest live HLS segment, cut on the next keyframe."
+    )
+    hls_window: int = Field(6, ge=3, le=60, title="HLS window", description="Segments a live playlist lists.")
+    hls_idle_s: float = Field(
+        20.0, ge=5, le=600, title="HLS idle", description="Seconds without a playlist request before it stops."
+    )
 
 
 class CoverageSettings(_Section):
@@ -136,6 +163,7 @@ class QualitySettings(_Section):
     interval_s: float = Field(
         1800.0, ge=60, le=86_400, title="Diagnosis interval", description="Seconds between runs over all cameras."
     )
+    workers: int = Field(4, ge=1, le=64, title="Parallel cameras", description="Cameras diagnosed at the same time.")
     frames: int = Field(3, ge=2, le=20, title="Frames", description="Frames looked at per camera and run.")
     frame_gap_s: float = Field(1.0, gt=0, le=60, title="Frame gap", description="Seconds between those frames.")
     min_contrast: float = Field(6.0, ge=0, title="Signal", description="Luma deviation below this: no signal.")
@@ -190,6 +218,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = Field(default_factory=StreamSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)

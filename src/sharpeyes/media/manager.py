@@ -1,17 +1,54 @@
-"""All stream sessions of this process, keyed by camera id."""
+"""All stream sessions of this process: at most one per camera, running while someone needs it.
+
+A networked camera is *registered* here. Its session runs while it has users (live viewers, analysis), a
+recording, or a hold (a snapshot keeps it ``linger_s``), and stops once none is left. A camera that nobody uses is
+*checked* every ``check_interval_s`` (its session runs until it is known online or failing, then stops), so its
+status stays known without streaming it. With ``on_demand`` off every registered camera streams all the time.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
+from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.recorder import Recorder, RecorderConfig, RecordingSink
-from sharpeyes.media.session import SourceOpener, StatusListener, StreamSession
+from sharpeyes.media.session import SourceOpener, StreamSession
 from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
 from sharpeyes.protocols.sources import SourceOptions, open_source
+
+StatusListener = Callable[[str, CameraState], None]
+
+MAX_CHECKS = 16
+"""Idle cameras checked at the same time."""
+
+NOT_CHECKED = "not streaming; not checked yet / 未检查"
+IDLE_REASON = "not streaming: nobody is watching or recording; online when last checked / 空闲"
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One registered camera; changed only under the manager's lock."""
+
+    camera: Camera
+    options: SourceOptions
+    registered_at: datetime
+    session: StreamSession | None = None
+    users: int = 0
+    hold_until_s: float = 0.0
+    """Monotonic time before which the session is not stopped for being unused."""
+    checked_s: float | None = None
+    """Monotonic time the camera's status was last known (online or failing)."""
+    told: CameraStatus | None = None
+    """The status the listeners heard last: a restart that finds the same status tells them nothing."""
+    final: CameraState | None = None
+    """The state of the last session when it was stopped for being unused."""
 
 
 class StreamManager:
@@ -22,7 +59,7 @@ class StreamManager:
         self._snapshots = snapshots
         self._opener = opener
         self._lock = threading.Lock()
-        self._sessions: dict[str, StreamSession] = {}
+        self._entries: dict[str, _Entry] = {}
         self._stopping: list[StreamSession] = []
         self._closed = False
         self._listeners: list[StatusListener] = []
@@ -33,14 +70,12 @@ class StreamManager:
         """``listener(camera_id, state)`` is called on the session's thread at every status change."""
         self._listeners.append(listener)
 
-    def ensure(self, camera: Camera) -> StreamSession | None:
-        """Run a session for ``camera`` (which must have a source); a changed source restarts it.
+    # -- the registry ----------------------------------------------------------------------------------------
 
-        After ``shutdown`` nothing starts any more (None).
-        """
+    def register(self, camera: Camera) -> None:
+        """Know ``camera`` (which must have a source). A new or changed source is checked at once."""
         if camera.source_url is None:
             raise ValueError(f"camera {camera.id} has no source to stream from")
-        url = camera.source_url
         options = SourceOptions(
             rtsp_transport=camera.rtsp_transport,
             open_timeout_s=self._streams.open_timeout_s,
@@ -48,42 +83,95 @@ class StreamManager:
         )
         with self._lock:
             if self._closed:
-                return None
-            session = self._sessions.get(camera.id)
-            if session is not None and (session.url, session.options) == (url, options):
-                return session
-            if session is not None:
-                self._retire(session)
-            session = StreamSession(
-                camera.id,
-                url,
-                options,
-                self._streams,
-                SnapshotTaker(self._snapshots.jpeg_quality),
-                self._opener,
-                self._listeners,
-            )
-            self._sessions[camera.id] = session
-            session.start()  # inside the lock: nobody may join a session that has not started
-            if camera.id in self._recording:
-                self._start_recorder(camera.id)
-        return session
+                return
+            entry = self._entries.get(camera.id)
+            if entry is not None and (entry.camera.source_url, entry.options) == (camera.source_url, options):
+                entry.camera = camera
+                return
+            if entry is None:
+                entry = _Entry(camera, options, utcnow())
+                self._entries[camera.id] = entry
+            else:
+                entry.camera, entry.options, entry.checked_s, entry.final = camera, options, None, None
+                if entry.session is not None:
+                    self._retire(entry.session)
+                    entry.session = None
+            self._run(entry)
+
+    def forget(self, camera_id: str) -> None:
+        """The camera is gone or no longer networked: stop everything of it."""
+        self.stop_recording(camera_id)
+        with self._lock:
+            entry = self._entries.pop(camera_id, None)
+            if entry is not None and entry.session is not None:
+                self._retire(entry.session)
+
+    def camera_ids(self) -> set[str]:
+        """The registered cameras."""
+        with self._lock:
+            return set(self._entries)
+
+    def streaming_ids(self) -> set[str]:
+        """The cameras whose session runs now."""
+        with self._lock:
+            return {camera_id for camera_id, entry in self._entries.items() if entry.session is not None}
+
+    # -- users -----------------------------------------------------------------------------------------------
+
+    def acquire(self, camera_id: str) -> StreamSession:
+        """Use the camera's stream until ``release``; starts it when needed."""
+        with self._lock:
+            entry = self._entry(camera_id)
+            entry.users += 1
+            return self._run(entry)
+
+    def release(self, camera_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get(camera_id)
+            if entry is not None and entry.users > 0:
+                entry.users -= 1
+                if entry.users == 0:
+                    entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
+
+    def snapshot(self, camera_id: str) -> Snapshot:
+        """The current picture; an idle camera is started (and kept ``linger_s``) and given time to send one."""
+        with self._lock:
+            entry = self._entry(camera_id)
+            entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
+            session = self._run(entry)
+        deadline = time.monotonic() + self._streams.open_timeout_s
+        while session.relay.gop() is None and time.monotonic() < deadline:
+            if session.state.status not in (CameraStatus.CONNECTING, CameraStatus.ONLINE):
+                break
+            time.sleep(0.05)
+        return session.snapshot()
+
+    def get(self, camera_id: str) -> StreamSession | None:
+        """The camera's running session, if any (not started by asking)."""
+        with self._lock:
+            entry = self._entries.get(camera_id)
+            return entry.session if entry is not None else None
+
+    # -- recording -------------------------------------------------------------------------------------------
 
     def record(self, camera_id: str, config: RecorderConfig, sink: RecordingSink) -> bool:
-        """Record the camera's session (kept across source changes); False when it has no session."""
+        """Record the camera (kept across source changes and reconnects); False when it is not registered."""
         with self._lock:
-            if camera_id not in self._sessions or self._closed:
+            if camera_id not in self._entries or self._closed:
                 return False
             self._recording[camera_id] = (config, sink)
             recorder = self._recorders.get(camera_id)
             if recorder is None or not recorder.alive:
-                self._start_recorder(camera_id)
+                self._start_recorder(self._entries[camera_id])
             return True
 
     def stop_recording(self, camera_id: str) -> None:
         with self._lock:
             self._recording.pop(camera_id, None)
             recorder = self._recorders.pop(camera_id, None)
+            entry = self._entries.get(camera_id)
+            if entry is not None:
+                entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
         if recorder is not None:
             recorder.stop()
 
@@ -95,46 +183,84 @@ class StreamManager:
         with self._lock:
             return set(self._recording)
 
-    def _start_recorder(self, camera_id: str) -> None:
+    def _start_recorder(self, entry: _Entry) -> None:
         """Under the lock: (re)attach a recorder to the camera's current session."""
+        session = entry.session
+        if session is None:
+            self._run(entry)  # starts the session, which attaches the recorder
+            return
+        camera_id = entry.camera.id
         old = self._recorders.pop(camera_id, None)
         if old is not None:
             old.stop()
-        session = self._sessions[camera_id]
         config, sink = self._recording[camera_id]
         recorder = Recorder(camera_id, session.relay, config, sink, session.outage_reason)
         self._recorders[camera_id] = recorder
         recorder.start()
 
-    def stop(self, camera_id: str) -> None:
-        self.stop_recording(camera_id)
-        with self._lock:
-            session = self._sessions.pop(camera_id, None)
-            if session is not None:
-                self._retire(session)
-
-    def camera_ids(self) -> set[str]:
-        with self._lock:
-            return set(self._sessions)
-
-    def online_camera_ids(self) -> set[str]:
-        with self._lock:
-            sessions = list(self._sessions.values())
-        return {s.camera_id for s in sessions if s.state.status is CameraStatus.ONLINE}
-
-    def get(self, camera_id: str) -> StreamSession | None:
-        with self._lock:
-            return self._sessions.get(camera_id)
+    # -- status ----------------------------------------------------------------------------------------------
 
     def state(self, camera_id: str) -> CameraState | None:
-        session = self.get(camera_id)
-        return session.state if session is not None else None
+        """What is known of the camera now; None when it is not registered."""
+        with self._lock:
+            entry = self._entries.get(camera_id)
+            if entry is None:
+                return None
+            session, final, registered_at = entry.session, entry.final, entry.registered_at
+        if session is not None:
+            return session.state
+        if final is None:
+            return CameraState(CameraStatus.IDLE, NOT_CHECKED, registered_at)
+        if final.status is CameraStatus.ONLINE:
+            return CameraState(CameraStatus.IDLE, IDLE_REASON, final.since, final.last_frame_at)
+        return final
 
-    def snapshot(self, camera_id: str) -> Snapshot:
-        session = self.get(camera_id)
-        if session is None:
-            raise UnavailableError("the camera has no running stream session", code="no_session")
-        return session.snapshot()
+    def online_camera_ids(self) -> set[str]:
+        """Cameras sending video now, or idle ones that did when last checked (for networking figures)."""
+        with self._lock:
+            entries = list(self._entries.values())
+        online = set()
+        for entry in entries:
+            session, final = entry.session, entry.final
+            state = session.state if session is not None else None
+            if state is None or state.status is CameraStatus.CONNECTING:  # a restart: what was known holds
+                state = final
+            if state is not None and state.status is CameraStatus.ONLINE:
+                online.add(entry.camera.id)
+        return online
+
+    def tend(self, now_s: float | None = None) -> None:
+        """Stop the sessions nobody needs any more and check the idle cameras that are due (call every second or
+        two). ``now_s``: the monotonic time to judge by (default: now)."""
+        if not self._streams.on_demand:
+            return
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            if self._closed:
+                return
+            checking = 0
+            for camera_id, entry in self._entries.items():
+                session = entry.session
+                if session is None:
+                    continue
+                status = session.state.status
+                if status is not CameraStatus.CONNECTING:
+                    entry.checked_s = now_s
+                elif entry.users == 0 and camera_id not in self._recording:
+                    checking += 1
+                    continue
+                if entry.users == 0 and camera_id not in self._recording and now_s >= entry.hold_until_s:
+                    entry.final = session.state
+                    entry.session = None
+                    self._retire(session)
+            due = [
+                entry
+                for entry in self._entries.values()
+                if entry.session is None
+                and (entry.checked_s is None or now_s - entry.checked_s >= self._streams.check_interval_s)
+            ]
+            for entry in sorted(due, key=lambda e: e.checked_s or 0.0)[: max(0, MAX_CHECKS - checking)]:
+                self._run(entry)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop every session and wait (bounded) for their threads to close their connections."""
@@ -143,9 +269,10 @@ class StreamManager:
             recorders = list(self._recorders.values())
             self._recorders.clear()
             self._recording.clear()
-            for session in self._sessions.values():
-                self._retire(session)
-            self._sessions.clear()
+            for entry in self._entries.values():
+                if entry.session is not None:
+                    self._retire(entry.session)
+                    entry.session = None
             retired, self._stopping = self._stopping, []
         for recorder in recorders:
             recorder.stop()
@@ -155,7 +282,48 @@ class StreamManager:
         for session in retired:
             session.join(max(0.0, deadline - time.monotonic()))
 
+    # -- inside the lock -------------------------------------------------------------------------------------
+
+    def _entry(self, camera_id: str) -> _Entry:
+        entry = self._entries.get(camera_id)
+        if entry is None or self._closed:
+            raise UnavailableError("the camera is not networked: it has no stream / 未联网", code="no_session")
+        return entry
+
+    def _run(self, entry: _Entry) -> StreamSession:
+        """The entry's session, started when it has none (and its recorder attached to it)."""
+        if entry.session is not None:
+            return entry.session
+        session = StreamSession(
+            entry.camera.id,
+            entry.camera.source_url or "",
+            entry.options,
+            self._streams,
+            SnapshotTaker(self._snapshots.jpeg_quality),
+            self._opener,
+            (self._status,),
+        )
+        entry.session = session
+        session.start()  # inside the lock: nobody may join a session that has not started
+        if entry.camera.id in self._recording:
+            self._start_recorder(entry)
+        return session
+
     def _retire(self, session: StreamSession) -> None:
         session.stop()
         self._stopping = [s for s in self._stopping if not s.join(0)]
         self._stopping.append(session)
+
+    # -- on a session's thread -------------------------------------------------------------------------------
+
+    def _status(self, session: StreamSession, state: CameraState) -> None:
+        """Tell the listeners what changed: not a retired session's last words, nor a restart's "connecting"."""
+        with self._lock:
+            entry = self._entries.get(session.camera_id)
+            if entry is None or entry.session is not session or entry.told is state.status:
+                return
+            if state.status is CameraStatus.CONNECTING and entry.told is not None:
+                return
+            entry.told = state.status
+        for listener in self._listeners:
+            listener(session.camera_id, state)

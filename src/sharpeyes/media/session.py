@@ -25,7 +25,7 @@ from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
 logger = logging.getLogger(__name__)
 
 SourceOpener = Callable[[str, SourceOptions], PacketSource]
-StatusListener = Callable[[str, CameraState], None]
+SessionListener = Callable[["StreamSession", CameraState], None]
 
 
 class StreamSession:
@@ -37,7 +37,7 @@ class StreamSession:
         settings: StreamSettings,
         snapshots: SnapshotTaker,
         opener: SourceOpener = open_source,
-        listeners: Sequence[StatusListener] = (),
+        listeners: Sequence[SessionListener] = (),
     ) -> None:
         self.camera_id = camera_id
         self._listeners = tuple(listeners)
@@ -160,6 +160,6 @@ class StreamSession:
     def _notify(self, state: CameraState) -> None:
         for listener in self._listeners:
             try:
-                listener(self.camera_id, state)
+                listener(self, state)
             except Exception:  # a listener's failure must not stop the stream
                 self._log.exception("status listener failed for camera %s", self.camera_id)

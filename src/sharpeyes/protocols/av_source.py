@@ -24,6 +24,7 @@ from sharpeyes.core.errors import (
     SourceUnsupportedError,
 )
 from sharpeyes.core.media import FRAGMENTED_MP4_OPTIONS, EncodedPacket, StreamInfo
+from sharpeyes.core.nal import is_annexb, length_prefixed, mp4_config
 from sharpeyes.core.urls import redact_text
 from sharpeyes.protocols.sources import SourceOptions
 
@@ -39,6 +40,7 @@ class _AvSource:
         self._container: InputContainer | None = None
         self._stream: VideoStream | None = None
         self._stream_info: StreamInfo | None = None
+        self._to_mp4_layout = False
 
     def _open_container(self, target: str, options: dict[str, str], timeout: tuple[float, float] | None) -> None:
         try:
@@ -56,15 +58,32 @@ class _AvSource:
         if self._stream_info is None:
             stream = self._require_stream()
             ctx = stream.codec_context
+            mp4_init = _mp4_init(stream)
+            config = mp4_config(ctx.name, mp4_init)
+            self._to_mp4_layout = config is not None and ctx.extradata is not None and is_annexb(ctx.extradata)
             self._stream_info = StreamInfo(
                 codec=ctx.name,
                 width=ctx.width,
                 height=ctx.height,
                 time_base=stream.time_base or Fraction(1, 90000),
-                extradata=ctx.extradata,
-                mp4_init=_mp4_init(stream),
+                extradata=config if self._to_mp4_layout else ctx.extradata,
+                mp4_init=mp4_init,
             )
         return self._stream_info
+
+    def _packet(self, packet: Any, time_base: Fraction, pts_offset: int = 0) -> EncodedPacket:
+        """A demuxed packet as a plain value, NAL units length-prefixed (see ``core.nal``)."""
+        data = bytes(packet)
+        if self._to_mp4_layout and is_annexb(data):
+            data = length_prefixed(data)
+        return EncodedPacket(
+            data=data,
+            pts=None if packet.pts is None else packet.pts + pts_offset,
+            dts=None if packet.dts is None else packet.dts + pts_offset,
+            time_base=time_base,
+            keyframe=bool(packet.is_keyframe),
+            received_s=time.monotonic(),
+        )
 
     def _require_stream(self) -> VideoStream:
         if self._stream is None:
@@ -102,17 +121,6 @@ def _mp4_init(stream: VideoStream) -> bytes | None:
         return None  # e.g. a codec MP4 cannot carry: the stream can be watched but not recorded as MP4
 
 
-def _to_packet(packet: Any, time_base: Fraction, pts_offset: int = 0) -> EncodedPacket:
-    return EncodedPacket(
-        data=bytes(packet),
-        pts=None if packet.pts is None else packet.pts + pts_offset,
-        dts=None if packet.dts is None else packet.dts + pts_offset,
-        time_base=time_base,
-        keyframe=bool(packet.is_keyframe),
-        received_s=time.monotonic(),
-    )
-
-
 class NetworkSource(_AvSource):
     """An RTSP or HTTP camera."""
 
@@ -132,7 +140,7 @@ class NetworkSource(_AvSource):
     def packets(self) -> Iterator[EncodedPacket]:
         time_base = self._info().time_base
         for packet in self._demux(self._options.read_timeout_s):
-            yield _to_packet(packet, time_base)
+            yield self._packet(packet, time_base)
         raise SourceEndedError("the camera closed the stream", code="stream_ended")
 
 
@@ -176,7 +184,7 @@ class FileSource(_AvSource):
                     last_ts = ts
                     if self._realtime:
                         _sleep_until(clock_start + float((ts + offset - first_ts) * time_base))
-                yield _to_packet(packet, time_base, offset)
+                yield self._packet(packet, time_base, offset)
             if not self._loop:
                 raise SourceEndedError("the file has ended", code="stream_ended")
             offset += last_ts - (first_ts or 0) + frame_ticks

@@ -110,7 +110,7 @@ class CameraService:
             if not CameraRepository(db).delete(camera_id):
                 raise _not_found(camera_id)
         if self._streams is not None:
-            self._streams.stop(camera_id)
+            self._streams.forget(camera_id)
 
     def snapshot(self, camera_id: str) -> SnapshotImage:
         with self._sessions() as db:
@@ -122,23 +122,23 @@ class CameraService:
         return SnapshotImage(snapshot.jpeg, utcnow() - age)
 
     def sync_sessions(self) -> None:
-        """Run a session for every networked camera in the store and none for any other."""
+        """Register every networked camera in the store with the stream manager, and no other."""
         if self._streams is None:
             return
         with self._sessions() as db:
             cameras = {camera.id: camera for camera in CameraRepository(db).list_networked()}
         for camera in cameras.values():
-            self._streams.ensure(camera)
+            self._streams.register(camera)
         for camera_id in self._streams.camera_ids() - cameras.keys():
-            self._streams.stop(camera_id)
+            self._streams.forget(camera_id)
 
     def _follow(self, camera: Camera) -> None:
         if self._streams is None:
             return
         if camera.source_url is None:
-            self._streams.stop(camera.id)
+            self._streams.forget(camera.id)
         else:
-            self._streams.ensure(camera)
+            self._streams.register(camera)
 
     def _place(self, db: Session, draft: CameraDraft, fallback_id: str, created_at: datetime) -> Camera:
         """The camera ``draft`` describes, with its area checked and its site found or created."""

@@ -8,6 +8,7 @@ from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
+from sharpeyes.services.events import EventService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -30,3 +31,4 @@ class Services:
     live: LiveService
     health: HealthService
     quality: QualityService
+    events: EventService

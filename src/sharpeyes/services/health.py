@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sharpeyes.core.cameras import CameraState, CameraStatus
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import NotFoundError
+from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.settings import HealthSettings
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.events import EventService
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.health import HealthAlert, HealthRepository, StatusEvent
 
@@ -35,9 +37,14 @@ class HealthReport:
 
 class HealthService:
     def __init__(
-        self, sessions: sessionmaker[Session], settings: HealthSettings, streams: StreamManager | None
+        self,
+        sessions: sessionmaker[Session],
+        settings: HealthSettings,
+        streams: StreamManager | None,
+        events: EventService,
     ) -> None:
         self._sessions = sessions
+        self._events = events
         self._settings = settings
         self._streams = streams
         if streams is not None:
@@ -52,10 +59,14 @@ class HealthService:
             db.flush()
             changes = repository.count_events(camera_id, state.since - window)
             alert = repository.open_alert(camera_id, FLAPPING)
-            if alert is None and changes >= self._settings.flap_transitions:
+            flapping = alert is None and changes >= self._settings.flap_transitions
+            if flapping:
                 detail = f"{changes} status changes in {window.total_seconds() / 60:g} min; last: {state.reason}"
                 repository.raise_alert(camera_id, FLAPPING, state.since, detail)
                 logger.warning("camera %s is flapping: %s", camera_id, detail)
+        if flapping:
+            data = {"changes": changes, "window_s": window.total_seconds(), "last_reason": state.reason}
+            self._events.record(Event(EventType.CAMERA_FLAPPING, state.since, detail, camera_id, data))
 
     def health(self, camera_id: str, hours: float = 24.0) -> HealthReport:
         now = utcnow()
@@ -64,10 +75,12 @@ class HealthService:
             if CameraRepository(db).get(camera_id) is None:
                 raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
             repository = HealthRepository(db)
-            self._clear_if_calm(repository, camera_id, now)
+            calm = self._clear_if_calm(repository, camera_id, now)
             history = repository.events(camera_id, since)
             before = repository.last_event_before(camera_id, since)
             alerts = repository.alerts(camera_id, since)
+        if calm is not None:
+            self._events.record(calm)
         state = self._streams.state(camera_id) if self._streams is not None else None
         return HealthReport(
             status=state.status if state else None,
@@ -82,21 +95,27 @@ class HealthService:
     def clear_calm_alerts(self) -> int:
         """Clear the flapping alerts of cameras that have calmed down; returns how many."""
         now = utcnow()
-        cleared = 0
+        calm: list[Event] = []
         with self._sessions.begin() as db:
             repository = HealthRepository(db)
             for camera_id in repository.cameras_with_open_alerts(FLAPPING):
-                cleared += self._clear_if_calm(repository, camera_id, now)
-        return cleared
+                event = self._clear_if_calm(repository, camera_id, now)
+                if event is not None:
+                    calm.append(event)
+        for event in calm:
+            self._events.record(event)
+        return len(calm)
 
-    def _clear_if_calm(self, repository: HealthRepository, camera_id: str, now: datetime) -> bool:
+    def _clear_if_calm(self, repository: HealthRepository, camera_id: str, now: datetime) -> Event | None:
+        """Clear the camera's flapping alert if it has calmed down: the event to record once committed."""
         alert = repository.open_alert(camera_id, FLAPPING)
         window = timedelta(seconds=self._settings.flap_window_s)
         if alert is not None and repository.count_events(camera_id, now - window) < self._settings.flap_transitions:
             repository.clear_alert(alert.id, now)
             logger.info("camera %s has stopped flapping", camera_id)
-            return True
-        return False
+            detail = f"steady for {window.total_seconds() / 60:g} min after flapping since {alert.raised_at:%H:%M:%S}"
+            return Event(EventType.CAMERA_CALM, now, detail, camera_id)
+        return None
 
 
 def _online_ratio(before: StatusEvent | None, history: list[StatusEvent], since: datetime, now: datetime) -> float:

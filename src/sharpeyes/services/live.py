@@ -1,12 +1,19 @@
-"""Live view: a low-latency fMP4 feed per viewer, from the camera's running stream session."""
+"""Live view: a low-latency fMP4 feed per viewer, and a live HLS playlist per camera shared by its viewers; both
+start the camera's stream on demand and let it rest when they end."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sharpeyes.core.cameras import CameraStatus
 from sharpeyes.core.errors import NotFoundError, UnavailableError
+from sharpeyes.core.settings import LiveSettings
+from sharpeyes.media.hls_live import LiveHls
 from sharpeyes.media.live import LiveFeed, LiveItem, LiveStart
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.store.cameras import CameraRepository
@@ -14,20 +21,109 @@ from sharpeyes.store.cameras import CameraRepository
 __all__ = ["LiveItem", "LiveService", "LiveStart"]
 
 
+@dataclass(slots=True)
+class _Playlist:
+    hls: LiveHls
+    asked_s: float
+
+
 class LiveService:
-    def __init__(self, sessions: sessionmaker[Session], streams: StreamManager | None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        streams: StreamManager | None,
+        settings: LiveSettings,
+        *,
+        ready_wait_s: float = 15.0,
+    ) -> None:
+        """``ready_wait_s``: how long a first playlist request waits for a camera to give a segment."""
         self._sessions = sessions
         self._streams = streams
+        self._settings = settings
+        self._ready_wait_s = ready_wait_s
+        self._lock = threading.Lock()
+        self._playlists: dict[str, _Playlist] = {}
 
     def watch(self, camera_id: str, deliver: Callable[[LiveItem | None], None]) -> LiveFeed:
         """Start a feed; ``deliver`` gets a ``LiveStart``, then fragments, and None when the feed ends."""
+        streams = self._networked(camera_id)
+        session = streams.acquire(camera_id)  # the stream runs while someone watches it
+
+        def deliver_then_release(item: LiveItem | None) -> None:
+            if item is None:
+                streams.release(camera_id)
+            deliver(item)
+
+        feed = LiveFeed(session.relay, deliver_then_release)
+        feed.start()
+        return feed
+
+    # -- live HLS --------------------------------------------------------------------------------------------
+
+    def hls_playlist(self, camera_id: str, query: str = "") -> str:
+        """The camera's live playlist (started on the first request; waits for its first segment)."""
+        hls = self._playlist(camera_id)
+        deadline = time.monotonic() + self._ready_wait_s
+        while not hls.wait_ready(0.25):
+            state = self._streams.state(camera_id) if self._streams is not None else None
+            failing = state is None or state.status in (CameraStatus.OFFLINE, CameraStatus.ERROR)
+            if failing or time.monotonic() >= deadline:
+                reason = state.reason if state is not None else "no stream"
+                raise UnavailableError(f"no live video from the camera: {reason} / 无实时视频", code="not_online")
+        return hls.playlist(query)
+
+    def hls_init(self, camera_id: str, generation: int) -> bytes:
+        return self._running(camera_id).init(generation)
+
+    def hls_segment(self, camera_id: str, sequence: int) -> bytes:
+        return self._running(camera_id).segment(sequence)
+
+    def tend(self, now_s: float | None = None) -> int:
+        """Stop the playlists nobody has asked for in ``hls_idle_s`` (their streams may then rest); how many.
+        ``now_s``: the monotonic time to judge by (default: now)."""
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            idle = {
+                camera_id: playlist
+                for camera_id, playlist in self._playlists.items()
+                if now_s - playlist.asked_s >= self._settings.hls_idle_s or not playlist.hls.running
+            }
+            for camera_id in idle:
+                del self._playlists[camera_id]
+        for camera_id, playlist in idle.items():
+            playlist.hls.stop()
+            if self._streams is not None:
+                self._streams.release(camera_id)
+        return len(idle)
+
+    def _playlist(self, camera_id: str) -> LiveHls:
+        streams = self._networked(camera_id)
+        with self._lock:
+            playlist = self._playlists.get(camera_id)
+            if playlist is not None and playlist.hls.running:
+                playlist.asked_s = time.monotonic()
+                return playlist.hls
+            if playlist is not None:  # its stream was restarted (a new source): follow the new one
+                streams.release(camera_id)
+            session = streams.acquire(camera_id)
+            hls = LiveHls(session.relay, segment_s=self._settings.hls_segment_s, window=self._settings.hls_window)
+            self._playlists[camera_id] = _Playlist(hls, time.monotonic())
+            hls.start()
+            return hls
+
+    def _running(self, camera_id: str) -> LiveHls:
+        with self._lock:
+            playlist = self._playlists.get(camera_id)
+            if playlist is None:
+                raise NotFoundError("no live playlist runs for this camera: ask for live.m3u8 first", code="gone")
+            playlist.asked_s = time.monotonic()
+            return playlist.hls
+
+    def _networked(self, camera_id: str) -> StreamManager:
         with self._sessions() as db:
             camera = CameraRepository(db).get(camera_id)
         if camera is None:
             raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
-        session = self._streams.get(camera_id) if self._streams is not None else None
-        if session is None:
+        if self._streams is None or camera.source_url is None:
             raise UnavailableError("the camera is not networked: it has no stream / 未联网", code="no_session")
-        feed = LiveFeed(session.relay, deliver)
-        feed.start()
-        return feed
+        return self._streams

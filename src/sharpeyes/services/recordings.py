@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.cameras import CameraStatus
-from sharpeyes.core.clock import utcnow
+from sharpeyes.core.clock import check_range, utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError
+from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.settings import RecordingSettings
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.media.recorder import PARTIAL_SUFFIX, RecordedSegment, RecorderConfig
 from sharpeyes.media.segments import SegmentPiece, media_offset, probe_segment, write_clip
+from sharpeyes.services.events import EventService
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.recordings import RecordingRepository, StoredGap, StoredSegment
 
@@ -67,9 +69,12 @@ class RecordingService:
         settings: RecordingSettings,
         root: Path,
         streams: StreamManager | None,
+        events: EventService,
         startup_grace_s: float = 5.0,
     ) -> None:
         self._sessions = sessions
+        self._events = events
+        self._low_space = False
         self._startup_grace_s = startup_grace_s
         self._settings = settings
         self._root = root
@@ -164,7 +169,7 @@ class RecordingService:
     # -- reading recordings ----------------------------------------------------------------------------------
 
     def recordings(self, camera_id: str, start: datetime, end: datetime) -> Recordings:
-        _check_range(start, end)
+        check_range(start, end)
         with self._sessions() as db:
             self._require_camera(db, camera_id)
             repository = RecordingRepository(db)
@@ -263,6 +268,18 @@ class RecordingService:
             )
         if report.low_space:
             logger.warning("recordings disk below %d MB free: oldest segments evicted", self._settings.min_free_mb)
+        if report.low_space and not self._low_space:
+            detail = (
+                f"recordings disk below {self._settings.min_free_mb} MB free; {report.evicted} oldest segments "
+                f"evicted / 录像磁盘空间不足"
+            )
+            data = {
+                "evicted": report.evicted,
+                "freed_bytes": report.freed_bytes,
+                "min_free_mb": self._settings.min_free_mb,
+            }
+            self._events.record(Event(EventType.STORAGE_LOW, utcnow(), detail, data=data))
+        self._low_space = report.low_space
         return report
 
     def check_consistency(self, *, repair: bool = False) -> ConsistencyReport:
@@ -339,13 +356,6 @@ class RecordingService:
     def _require_camera(db: Session, camera_id: str) -> None:
         if CameraRepository(db).get(camera_id) is None:
             raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
-
-
-def _check_range(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInputError("start and end need a UTC offset, e.g. 2026-11-29T08:00:00+08:00", code="bad_range")
-    if end <= start:
-        raise InvalidInputError("end must come after start", code="bad_range")
 
 
 def _start_from_key(key: str) -> datetime | None:

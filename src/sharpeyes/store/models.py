@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -155,3 +168,21 @@ class HealthAlertRow(Base):
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(String(500))
+
+
+class EventRow(Base):
+    """One event of the platform's timeline (``core.events``)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_at", "at"),
+        Index("ix_events_camera_id_at", "camera_id", "at"),
+        Index("ix_events_type_at", "type", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(48))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    camera_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,4 +1,5 @@
-"""Keeps one stream session per registered camera, also for cameras added by the command line."""
+"""Keeps the stream manager in step with the camera registry (also cameras added by the command line), and has it
+stop the streams nobody needs and check the idle cameras."""
 
 from __future__ import annotations
 
@@ -37,3 +38,4 @@ class StreamSupervisor:
                 await asyncio.to_thread(self._cameras.sync_sessions)
             except Exception:
                 logger.exception("could not reconcile stream sessions with the camera registry; will retry")
+            await asyncio.to_thread(self._streams.tend)

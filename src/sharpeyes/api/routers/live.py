@@ -1,4 +1,4 @@
-"""Live view over a WebSocket: fMP4 fragments for Media Source Extensions.
+"""Live view: fMP4 fragments over a WebSocket for Media Source Extensions (low latency), and live HLS.
 
 Protocol: the client sends ``{"token": "<access token>"}`` first (browsers cannot set headers on a WebSocket).
 The server answers ``{"type": "start", "mime", "width", "height"}`` and the initialisation segment as one binary
@@ -8,13 +8,17 @@ message, then one binary message per frame; ``start`` again when the camera reco
 
 import asyncio
 import contextlib
+from typing import Annotated
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.tokens import token_query
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
 
+HLS_TYPE = "application/vnd.apple.mpegurl"
 QUEUE_ITEMS = 300
 FIRST_MESSAGE_S = 10.0
 
@@ -46,6 +50,30 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             await _pump(websocket, queue)
         finally:
             feed.stop()
+
+    return router
+
+
+def live_hls_router(live: LiveService) -> APIRouter:
+    router = APIRouter(prefix="/cameras/{camera_id}", tags=["live"], responses=PROBLEM_RESPONSES)
+    no_store = {"Cache-Control": "no-store"}
+
+    @router.get("/live.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
+    def live_playlist(
+        camera_id: str, access_token: Annotated[str | None, Query(include_in_schema=False)] = None
+    ) -> Response:
+        """Live HLS (fMP4 segments cut on keyframes, a few seconds behind). The first request starts the camera's
+        stream and waits for its first segment; the playlist stops when nobody has asked for it for a while."""
+        text = live.hls_playlist(camera_id, token_query(access_token))
+        return Response(text, media_type=HLS_TYPE, headers=no_store)
+
+    @router.get("/live/init-{generation}.mp4", response_class=Response)
+    def live_init(camera_id: str, generation: int) -> Response:
+        return Response(live.hls_init(camera_id, generation), media_type="video/mp4", headers=no_store)
+
+    @router.get("/live/{sequence}.m4s", response_class=Response)
+    def live_segment(camera_id: str, sequence: int) -> Response:
+        return Response(live.hls_segment(camera_id, sequence), media_type="video/mp4", headers=no_store)
 
     return router
 

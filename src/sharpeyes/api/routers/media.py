@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
 from sharpeyes.api.schemas.health import HealthOut, QualityOut
 from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
+from sharpeyes.api.tokens import token_query
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
@@ -47,9 +48,15 @@ def camera_media_router(recordings: RecordingService, health: HealthService, qua
         )
 
     @router.get("/playback.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
-    def playback(camera_id: str, start: Start, end: End) -> Response:
+    def playback(
+        camera_id: str,
+        start: Start,
+        end: End,
+        access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+    ) -> Response:
         """HLS VOD over the recorded fMP4 segments; gaps are skipped with discontinuities."""
-        text = recordings.playlist(camera_id, start, end, "segments/{id}/{part}")  # relative to the playlist
+        segment_url = "segments/{id}/{part}" + token_query(access_token)  # relative to the playlist
+        text = recordings.playlist(camera_id, start, end, segment_url)
         return Response(text, media_type=HLS_TYPE, headers={"Cache-Control": "no-store"})
 
     @router.get("/segments/{segment_id}/{part}", response_class=Response)

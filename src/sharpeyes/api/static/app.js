@@ -4,13 +4,13 @@
 const TEXT = {
   zh: {
     title: "雪亮 · 视频联网平台", signin: "登录", username: "用户名", password: "密码", logout: "退出",
-    lang: "English", online: "在线", connecting: "连接中", offline: "离线", error: "故障",
+    lang: "English", online: "在线", idle: "空闲", connecting: "连接中", offline: "离线", error: "故障",
     summary: (n, on) => `共 ${n} 路摄像机，${on} 路在线`, nopicture: "暂无画面",
     badlogin: "用户名或密码错误", live: "实时", close: "关闭", starting: "正在连接…", ended: "实时流已结束",
   },
   en: {
     title: "Sharp Eyes · public video network", signin: "Sign in", username: "User name", password: "Password",
-    logout: "Sign out", lang: "中文", online: "online", connecting: "connecting", offline: "offline", error: "error",
+    logout: "Sign out", lang: "中文", online: "online", idle: "idle", connecting: "connecting", offline: "offline", error: "error",
     summary: (n, on) => `${n} cameras, ${on} online`, nopicture: "no picture yet",
     badlogin: "wrong user name or password", live: "live", close: "Close", starting: "connecting…",
     ended: "the live stream ended",
@@ -78,9 +78,10 @@ function render(camera) {
   const badge = tile.root.querySelector(".badge");
   badge.className = `badge ${camera.status}`; badge.textContent = t(camera.status);
   tile.root.dataset.status = camera.status;
-  tile.root.querySelector(".reason").textContent = camera.status === "online" ? "" : camera.status_reason;
+  const working = ["online", "idle", "connecting"].includes(camera.status);
+  tile.root.querySelector(".reason").textContent = working ? "" : camera.status_reason;
   if (!tile.url) tile.root.querySelector(".none").textContent = t("nopicture");
-  if (camera.status === "online") loadSnapshot(camera.id, tile);
+  if (working) loadSnapshot(camera.id, tile); // a wall is a viewer: an idle camera starts streaming for it
 }
 
 async function loadSnapshot(id, tile) {

@@ -1,0 +1,40 @@
+"""The events timeline: recorded by the other services, read by people and machines."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sharpeyes.core.clock import check_range
+from sharpeyes.core.events import Event, EventType
+from sharpeyes.store.events import EventRepository
+
+logger = logging.getLogger(__name__)
+
+
+class EventService:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def record(self, event: Event) -> int:
+        with self._sessions.begin() as db:
+            event_id = EventRepository(db).add(event)
+        logger.info(
+            "event %s%s: %s", event.type.value, f" on camera {event.camera_id}" if event.camera_id else "", event.detail
+        )
+        return event_id
+
+    def find(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        camera_id: str | None = None,
+        types: list[EventType] | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        check_range(start, end)
+        with self._sessions() as db:
+            return EventRepository(db).find(start=start, end=end, camera_id=camera_id, types=types, limit=limit)

@@ -1,0 +1,133 @@
+"""On-demand streams: started by their first user, stopped after the last one leaves, idle cameras checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
+from sharpeyes.core.errors import UnavailableError
+from sharpeyes.core.settings import SnapshotSettings, StreamSettings
+from sharpeyes.media.manager import IDLE_REASON, StreamManager
+from sharpeyes.media.recorder import RecordedSegment, RecorderConfig
+from tests.support.waiting import wait_for
+
+ON_DEMAND = StreamSettings(linger_s=0.5, check_interval_s=600, open_timeout_s=2, read_timeout_s=2)
+
+
+class _Sink:
+    def segment_done(self, segment: RecordedSegment) -> None:
+        pass
+
+    def gap(self, camera_id: str, start: datetime, end: datetime, reason: str) -> None:
+        pass
+
+
+def _camera(source: str, camera_id: str = "cam-1") -> Camera:
+    return Camera(camera_id, "gate", source, "tcp", datetime.now(UTC))
+
+
+@pytest.fixture
+def manager() -> Iterator[StreamManager]:
+    manager = StreamManager(ON_DEMAND, SnapshotSettings())
+    yield manager
+    manager.shutdown()
+
+
+def _tended_until_idle(manager: StreamManager, camera_id: str) -> CameraState:
+    def idle() -> CameraState | None:
+        manager.tend()
+        state = manager.state(camera_id)
+        return state if camera_id not in manager.streaming_ids() else None
+
+    return wait_for(idle, 10, "the stream to stop")
+
+
+def test_a_new_camera_is_checked_then_rests_and_still_counts_online(manager: StreamManager, clip: Path) -> None:
+    heard: list[str] = []
+    manager.add_status_listener(lambda _camera_id, state: heard.append(state.status.value))
+    manager.register(_camera(clip.as_uri()))
+    assert manager.streaming_ids() == {"cam-1"}, "a new camera is checked at once"
+    wait_for(lambda: heard[-1:] == ["online"], 5, "online")
+    state = _tended_until_idle(manager, "cam-1")
+    assert state.status is CameraStatus.IDLE
+    assert state.reason == IDLE_REASON
+    assert state.last_frame_at is not None
+    assert manager.online_camera_ids() == {"cam-1"}, "idle but answering: it counts as online"
+    manager.tend()
+    assert manager.streaming_ids() == set(), "not checked again before check_interval_s"
+    assert heard == ["connecting", "online"], "a rest is not a status change"
+
+
+def test_a_viewer_starts_the_stream_and_it_stops_linger_s_after_the_viewer_leaves(
+    manager: StreamManager, clip: Path
+) -> None:
+    heard: list[str] = []
+    manager.add_status_listener(lambda _camera_id, state: heard.append(state.status.value))
+    manager.register(_camera(clip.as_uri()))
+    _tended_until_idle(manager, "cam-1")
+    session = manager.acquire("cam-1")
+    viewer = session.relay.subscribe("viewer")
+    assert viewer.get(5.0) is not None, "video flows to the viewer"
+    wait_for(lambda: manager.state("cam-1").status is CameraStatus.ONLINE, 5, "online")  # type: ignore[union-attr]
+    manager.tend()
+    assert manager.streaming_ids() == {"cam-1"}, "kept while watched"
+    manager.release("cam-1")
+    manager.tend()
+    assert manager.streaming_ids() == {"cam-1"}, "lingers after the viewer leaves"
+    _tended_until_idle(manager, "cam-1")
+    assert session.join(3), "the upstream connection is closed"
+    assert heard == ["connecting", "online"]
+
+
+def test_a_snapshot_starts_an_idle_camera_and_waits_for_its_picture(manager: StreamManager, clip: Path) -> None:
+    manager.register(_camera(clip.as_uri()))
+    _tended_until_idle(manager, "cam-1")
+    snapshot = manager.snapshot("cam-1")
+    assert snapshot.jpeg.startswith(b"\xff\xd8")
+    _tended_until_idle(manager, "cam-1")
+
+
+def test_a_recorded_camera_is_never_stopped_for_being_unwatched(
+    manager: StreamManager, clip: Path, tmp_path: Path
+) -> None:
+    manager.register(_camera(clip.as_uri()))
+    _tended_until_idle(manager, "cam-1")
+    assert manager.record("cam-1", RecorderConfig(tmp_path, 2.0, 3.0), _Sink())
+    wait_for(lambda: manager.state("cam-1").status is CameraStatus.ONLINE, 5, "online")  # type: ignore[union-attr]
+    for _ in range(8):  # longer than linger_s
+        manager.tend()
+        assert manager.streaming_ids() == {"cam-1"}
+        time.sleep(0.1)
+    manager.stop_recording("cam-1")
+    _tended_until_idle(manager, "cam-1")
+
+
+def test_a_failing_camera_keeps_its_reason_while_idle(manager: StreamManager) -> None:
+    manager.register(_camera("rtsp://127.0.0.1:9/none"))
+    state = _tended_until_idle(manager, "cam-1")
+    assert state.status is CameraStatus.OFFLINE
+    assert "retrying" in state.reason
+    assert manager.online_camera_ids() == set()
+
+
+def test_unknown_cameras_cannot_be_used(manager: StreamManager) -> None:
+    with pytest.raises(UnavailableError) as raised:
+        manager.acquire("nobody")
+    assert raised.value.code == "no_session"
+
+
+def test_always_on_streams_are_never_rested(clip: Path) -> None:
+    manager = StreamManager(ON_DEMAND.model_copy(update={"on_demand": False}), SnapshotSettings())
+    try:
+        manager.register(_camera(clip.as_uri()))
+        wait_for(lambda: manager.state("cam-1").status is CameraStatus.ONLINE, 5, "online")  # type: ignore[union-attr]
+        for _ in range(3):
+            manager.tend()
+        assert manager.streaming_ids() == {"cam-1"}
+    finally:
+        manager.shutdown()
