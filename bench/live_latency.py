@@ -217,11 +217,13 @@ def main() -> None:
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
             )
             page = browser.new_page()
-            page.goto(base)
+            page.goto(base, wait_until="networkidle")
             page.fill("input[name=username]", "admin")
             page.fill("input[name=password]", PASSWORD)
             page.click("form#login button[type=submit]")
-            page.locator(f'article.camera[data-camera-id="{camera.id}"]').click()
+            tile = page.locator(f'article.camera[data-camera-id="{camera.id}"]')
+            tile.wait_for(timeout=60_000)
+            tile.click()
             low = browser_latencies(page, "#live video", args.seconds)
             page.click("#live-close")
             token = page.request.post(
