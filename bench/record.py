@@ -1,12 +1,14 @@
 """Recording cost: CPU seconds per stream-hour of Sharp Eyes' recorder versus ``ffmpeg -c copy``.
 
 Both remux the same camera-like 1080p H.264 (noisy, ~3 Mbit/s, generated once) into ~4 s fragmented-MP4
-segment files without decoding. Sharp Eyes runs N recorders at once on their own threads, fed from a relay as
-in a running platform; ffmpeg runs N ``-c copy`` segmenters at once. Baseline: ffmpeg, same run, same input.
+segment files without decoding, the input arriving in real time as a camera sends it. Sharp Eyes runs N
+recorders at once on their own threads, fed from a relay as in a running platform; ffmpeg runs N ``-re -c copy``
+segmenters at once. Baseline: ffmpeg, same run, same input. ``--fast`` reads the input as fast as it goes
+instead (a stress test: N busy Python threads contend for one interpreter, which cameras never make them do).
 
 Targets: <= 1.3x ffmpeg's CPU per stream-hour, >= 150 streams per core.
 
-    .venv/bin/python bench/record.py [--streams 8] [--seconds 120]
+    .venv/bin/python bench/record.py [--streams 8] [--seconds 60] [--fast]
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ class _Sink:
         pass
 
 
-def sharpeyes_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float:
-    """CPU seconds of this process for ``streams`` pipelines, each as in the platform: a file source read as
-    fast as it goes (demux), a relay, and a recorder writing ``seconds`` of video into segment files."""
+def sharpeyes_cpu(clip: Path, streams: int, seconds: float, root: Path, *, fast: bool = False) -> float:
+    """CPU seconds of this process for ``streams`` pipelines, each as in the platform: a file source paced as a
+    camera (or read as fast as it goes), a relay, and a recorder writing ``seconds`` of video into segment
+    files."""
     sink = _Sink()
     config = RecorderConfig(root, segment_s=4.0, stall_s=3600.0)
     relays = [PacketRelay(gop_packets_max=1000, consumer_queue_packets=100_000) for _ in range(streams)]
@@ -51,7 +54,7 @@ def sharpeyes_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float
     for recorder in recorders:
         recorder.start()
     started = time.process_time()
-    readers = [threading.Thread(target=_read, args=(clip, relay, seconds)) for relay in relays]
+    readers = [threading.Thread(target=_read, args=(clip, relay, seconds, fast)) for relay in relays]
     for reader in readers:
         reader.start()
     for reader in readers:
@@ -63,8 +66,8 @@ def sharpeyes_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float
     return time.process_time() - started
 
 
-def _read(clip: Path, relay: PacketRelay, seconds: float) -> None:
-    source = open_source(clip.as_uri() + "?realtime=0", SourceOptions())
+def _read(clip: Path, relay: PacketRelay, seconds: float, fast: bool) -> None:
+    source = open_source(clip.as_uri() + ("?realtime=0" if fast else ""), SourceOptions())
     info = source.open()
     relay.set_info(info)
     limit = int(seconds * FPS)
@@ -75,7 +78,7 @@ def _read(clip: Path, relay: PacketRelay, seconds: float) -> None:
     source.close()
 
 
-def ffmpeg_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float:
+def ffmpeg_cpu(clip: Path, streams: int, seconds: float, root: Path, *, fast: bool = False) -> float:
     loops = int(seconds / 10) + 1
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     processes = []
@@ -83,7 +86,8 @@ def ffmpeg_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float:
         out = root / f"ff{n}"
         out.mkdir()
         command = [
-            "ffmpeg", "-nostdin", "-loglevel", "error", "-stream_loop", str(loops - 1), "-i", str(clip),
+            "ffmpeg", "-nostdin", "-loglevel", "error", *([] if fast else ["-re"]),
+            "-stream_loop", str(loops - 1), "-i", str(clip),
             "-t", str(seconds), "-c", "copy", "-f", "segment", "-segment_time", "4", "-segment_format", "mp4",
             "-segment_format_options", "movflags=frag_keyframe+empty_moov+default_base_moof", str(out / "%05d.mp4"),
         ]  # fmt: skip
@@ -97,7 +101,8 @@ def ffmpeg_cpu(clip: Path, streams: int, seconds: float, root: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=120.0, help="video seconds recorded per stream")
+    parser.add_argument("--seconds", type=float, default=60.0, help="video seconds recorded per stream")
+    parser.add_argument("--fast", action="store_true", help="read the input as fast as it goes, not in real time")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("ffmpeg is missing (the baseline): apt-get install ffmpeg")
@@ -105,10 +110,14 @@ def main() -> None:
     clip = make_camera_clip(cache, seconds=10)
     with av.open(str(clip)) as probe:
         megabits = (probe.size * 8 / 1e6) / float(probe.duration or 1) * 1e6
-    print(f"input: 1920x1080 H.264 at {FPS} fps, {megabits:.1f} Mbit/s; {args.streams} streams x {args.seconds:g} s")
+    pace = "as fast as it goes" if args.fast else "in real time"
+    print(
+        f"input: 1920x1080 H.264 at {FPS} fps, {megabits:.1f} Mbit/s, read {pace}; "
+        f"{args.streams} streams x {args.seconds:g} s"
+    )
     with tempfile.TemporaryDirectory(prefix="sharpeyes-bench-record-") as tmp:
-        ours = sharpeyes_cpu(clip, args.streams, args.seconds, Path(tmp) / "ours")
-        theirs = ffmpeg_cpu(clip, args.streams, args.seconds, Path(tmp))
+        ours = sharpeyes_cpu(clip, args.streams, args.seconds, Path(tmp) / "ours", fast=args.fast)
+        theirs = ffmpeg_cpu(clip, args.streams, args.seconds, Path(tmp), fast=args.fast)
     stream_hours = args.streams * args.seconds / 3600
     ours_h, theirs_h = ours / stream_hours, theirs / stream_hours
     print(f"sharpeyes recorder: {ours_h:7.1f} CPU s per stream-hour = {3600 / ours_h:6.0f} streams per core")

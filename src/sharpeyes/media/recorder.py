@@ -57,6 +57,11 @@ class RecorderConfig:
     """Extra time allowed before the first segment, for the camera to answer (not yet a gap)."""
 
 
+BATCH_S = 0.1
+"""How long a recorder lets packets gather between writes (recording is not live view: a wake-up per frame of
+every camera costs more CPU than the writing)."""
+
+
 class _SegmentFile:
     """One open segment: an fMP4 file fed with packets, closed into place."""
 
@@ -164,18 +169,21 @@ class Recorder:
         subscription = self._relay.subscribe(f"recorder-{self.camera_id}")
         try:
             while not self._stop.is_set():
-                item = subscription.get(0.25)
+                items = subscription.get_all(0.25)
                 if subscription.dropped > self._dropped:  # frames are missing: what follows cannot decode
                     self._dropped = subscription.dropped
                     self._interrupt("the recorder fell behind and dropped packets")
-                if item is None:
+                if not items:
                     self._check_stall()
-                elif isinstance(item, StreamInfo):
-                    if self._segment is not None:
-                        self._interrupt("")  # a new connection: the old one broke
-                    self._info = item
-                else:
-                    self._write(item)
+                for item in items:
+                    if isinstance(item, StreamInfo):
+                        if self._segment is not None:
+                            self._interrupt("")  # a new connection: the old one broke
+                        self._info = item
+                    else:
+                        self._write(item)
+                if items:
+                    self._stop.wait(BATCH_S)  # let packets gather: one wake-up per batch, not per packet
             self._close_segment()
         except Exception as err:  # recording must report, not vanish: the reconciler restarts it
             self.failure = f"recorder failed: {err}"

@@ -46,6 +46,18 @@ class Subscription:
         except queue.Empty:
             return None
 
+    def get_all(self, timeout_s: float) -> list[RelayItem]:
+        """Everything queued, waiting up to ``timeout_s`` for the first item (empty when none came)."""
+        first = self.get(timeout_s)
+        if first is None:
+            return []
+        items = [first]
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
+
 
 @dataclass(frozen=True, slots=True)
 class GopView:
