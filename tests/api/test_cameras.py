@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from sharpeyes.cli.wiring import Runtime
 from tests.support.waiting import wait_for
 
 
@@ -164,3 +166,24 @@ def test_first_page_is_served(client: TestClient) -> None:
     assert page.status_code == 200
     assert "/static/app.js" in page.text
     assert client.get("/static/app.js").status_code == 200
+
+
+def test_an_unwatched_camera_rests_as_idle_and_a_snapshot_wakes_it(
+    client: TestClient, auth: dict[str, str], clip: Path, runtime: Runtime
+) -> None:
+    assert runtime.streams is not None
+    camera_id = client.post("/api/v1/cameras", json={"name": "rest", "source_url": clip.as_uri()}, headers=auth).json()[
+        "id"
+    ]
+    wait_for(lambda: _camera(client, auth, camera_id)["status"] == "online", 10, "checked: online")
+    runtime.streams.tend(time.monotonic() + 60)  # nobody has used it for a minute
+    idle = _camera(client, auth, camera_id)
+    assert idle["status"] == "idle"
+    assert "nobody is watching" in idle["status_reason"]
+    assert idle["last_frame_at"] is not None
+    health = client.get(f"/api/v1/cameras/{camera_id}/health", headers=auth).json()
+    assert health["status"] == "idle"
+    assert [e["status"] for e in health["history"]] == ["connecting", "online"], "resting is not an outage"
+    snapshot = client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)
+    assert snapshot.status_code == 200, "a viewer wakes the camera and gets a picture in the same request"
+    assert _camera(client, auth, camera_id)["status"] == "online"

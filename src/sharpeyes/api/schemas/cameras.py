@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sharpeyes.api.schemas.common import CameraStatusOut
 from sharpeyes.api.schemas.recordings import RecordingPlanIn, RecordingPlanOut
 from sharpeyes.core.areas import SiteType
 
@@ -54,7 +55,7 @@ class CameraOut(BaseModel):
     site_type: SiteType | None
     longitude: float | None
     latitude: float | None
-    status: Literal["connecting", "online", "offline", "error", "not_networked"]
+    status: CameraStatusOut
     status_reason: str = Field(description="Why the camera is in this status, for a person to act on.")
     status_since: datetime | None
     last_frame_at: datetime | None

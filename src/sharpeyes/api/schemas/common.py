@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -23,3 +25,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "No such resource"},
     422: {"model": Problem, "description": "Invalid input"},
 }
+
+
+CameraStatusOut = Literal["connecting", "online", "idle", "offline", "error", "not_networked"]
+"""``idle``: not streaming because nobody needs it (the reason says what its last check found)."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sharpeyes.api.schemas.common import CameraStatusOut
 from sharpeyes.services.health import HealthReport
 from sharpeyes.services.quality import QualityResult
 
@@ -42,7 +42,7 @@ class QualityOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["connecting", "online", "offline", "error", "not_networked"]
+    status: CameraStatusOut
     reason: str
     since: datetime | None
     flapping: bool = Field(description="Too many status changes in health.flap_window_s: one alert is open.")
