@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from sharpeyes.cli.wiring import Runtime
+from tests.support.clips import make_test_clip
 from tests.support.waiting import wait_for
 
 
@@ -187,3 +190,24 @@ def test_an_unwatched_camera_rests_as_idle_and_a_snapshot_wakes_it(
     snapshot = client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)
     assert snapshot.status_code == 200, "a viewer wakes the camera and gets a picture in the same request"
     assert _camera(client, auth, camera_id)["status"] == "online"
+
+
+def test_a_sub_stream_serves_walls_and_needs_a_main_stream(
+    client: TestClient, auth: dict[str, str], clip: Path, tmp_path: Path
+) -> None:
+    small = make_test_clip(tmp_path / "sub.mp4", duration_s=20, size_wh=(160, 120))
+    body = {"name": "two streams", "source_url": clip.as_uri(), "sub_source_url": small.as_uri()}
+    camera = client.post("/api/v1/cameras", json=body, headers=auth).json()
+    assert camera["sub_source_url"] == small.as_uri()
+    sub = client.get(f"/api/v1/cameras/{camera['id']}/snapshot.jpg", params={"profile": "sub"}, headers=auth)
+    assert sub.status_code == 200, sub.text
+    assert Image.open(io.BytesIO(sub.content)).size == (160, 120)
+    main = client.get(f"/api/v1/cameras/{camera['id']}/snapshot.jpg", headers=auth)
+    assert Image.open(io.BytesIO(main.content)).size == (320, 240)
+    lonely = client.post(
+        "/api/v1/cameras", json={"name": "sub only", "sub_source_url": small.as_uri()}, headers=auth
+    ).json()
+    assert lonely["code"] == "sub_without_main"
+    bad = client.patch(f"/api/v1/cameras/{camera['id']}", json={"sub_source_url": "ftp://x/y"}, headers=auth).json()
+    assert (bad["status"], bad["code"]) == (422, "bad_source_url"), bad
+    assert bad["detail"].startswith("sub_source_url:"), bad

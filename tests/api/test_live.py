@@ -64,6 +64,20 @@ def test_an_h265_camera_is_transcoded_to_h264_for_the_browser(
     assert segment.status_code == 200, "snapshots decode H.265 directly"
 
 
+def test_live_view_of_the_sub_stream(client: TestClient, auth: dict[str, str], clip: Path, tmp_path: Path) -> None:
+    small = make_test_clip(tmp_path / "sub.mp4", duration_s=20, size_wh=(160, 120))
+    body = {"name": "two streams", "source_url": clip.as_uri(), "sub_source_url": small.as_uri()}
+    camera_id = client.post("/api/v1/cameras", json=body, headers=auth).json()["id"]
+    token = auth["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/v1/cameras/{camera_id}/live?profile=sub") as socket:
+        socket.send_text(json.dumps({"token": token}))
+        start = socket.receive_json()
+    assert (start["width"], start["height"]) == (160, 120)
+    text = client.get(f"/api/v1/cameras/{camera_id}/live.m3u8", params={"profile": "sub"}, headers=auth).text
+    segment = next(line for line in text.splitlines() if line.endswith(".m4s?profile=sub"))
+    assert client.get(f"/api/v1/cameras/{camera_id}/{segment}", headers=auth).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("hello", "code"),
     [

@@ -14,6 +14,7 @@ from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.manager import IDLE_REASON, StreamManager
 from sharpeyes.media.recorder import RecordedSegment, RecorderConfig
+from tests.support.clips import make_test_clip
 from tests.support.waiting import wait_for
 
 ON_DEMAND = StreamSettings(linger_s=0.5, check_interval_s=600, open_timeout_s=2, read_timeout_s=2)
@@ -27,8 +28,8 @@ class _Sink:
         pass
 
 
-def _camera(source: str, camera_id: str = "cam-1") -> Camera:
-    return Camera(camera_id, "gate", source, "tcp", datetime.now(UTC))
+def _camera(source: str, camera_id: str = "cam-1", sub: str | None = None) -> Camera:
+    return Camera(camera_id, "gate", source, "tcp", datetime.now(UTC), sub_source_url=sub)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_a_viewer_starts_the_stream_and_it_stops_linger_s_after_the_viewer_leave
     wait_for(lambda: manager.state("cam-1").status is CameraStatus.ONLINE, 5, "online")  # type: ignore[union-attr]
     manager.tend()
     assert manager.streaming_ids() == {"cam-1"}, "kept while watched"
-    manager.release("cam-1")
+    manager.release(session)
     manager.tend()
     assert manager.streaming_ids() == {"cam-1"}, "lingers after the viewer leaves"
     _tended_until_idle(manager, "cam-1")
@@ -131,3 +132,25 @@ def test_always_on_streams_are_never_rested(clip: Path) -> None:
         assert manager.streaming_ids() == {"cam-1"}
     finally:
         manager.shutdown()
+
+
+def test_the_sub_stream_is_its_own_stream_and_the_main_stream_stands_in_without_one(
+    manager: StreamManager, clip: Path, tmp_path: Path
+) -> None:
+    small = make_test_clip(tmp_path / "sub.mp4", duration_s=20, size_wh=(160, 120))
+    manager.register(_camera(clip.as_uri(), sub=small.as_uri()))
+    _tended_until_idle(manager, "cam-1")
+    sub = manager.acquire("cam-1", "sub")
+    assert sub.profile == "sub"
+    assert manager.get("cam-1") is None, "the main stream stays idle"
+    snapshot = manager.snapshot("cam-1", "sub")
+    assert (snapshot.width, snapshot.height) == (160, 120)
+    assert manager.state("cam-1").status is CameraStatus.IDLE, "a camera's status is its main stream's"  # type: ignore[union-attr]
+    manager.release(sub)
+    _tended_until_idle(manager, "cam-1")
+    assert sub.join(3)
+
+    manager.register(_camera(clip.as_uri()))  # the sub-stream removed
+    stand_in = manager.acquire("cam-1", "sub")
+    assert stand_in.profile == "main"
+    manager.release(stand_in)

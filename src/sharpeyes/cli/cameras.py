@@ -31,6 +31,9 @@ def cameras_add(
     source_url: Annotated[str, typer.Argument(help="rtsp://…, http(s)://… or file:///… (a simulated camera).")],
     transport: Annotated[str, typer.Option(help="RTP transport for RTSP: tcp or udp.")] = "tcp",
     camera_id: Annotated[str | None, typer.Option("--id", help="The camera's own id (e.g. GB/T 28181).")] = None,
+    sub_url: Annotated[
+        str | None, typer.Option("--sub-url", help="The sub-stream (子码流) for walls and analysis.")
+    ] = None,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -41,7 +44,11 @@ def cameras_add(
     try:
         view = runtime.services.cameras.add(
             CameraDraft(
-                name=name, source_url=source_url, rtsp_transport="udp" if transport == "udp" else "tcp", id=camera_id
+                name=name,
+                source_url=source_url,
+                rtsp_transport="udp" if transport == "udp" else "tcp",
+                id=camera_id,
+                sub_source_url=sub_url,
             )
         )
     except SharpEyesError as err:

@@ -10,6 +10,10 @@ from datetime import datetime
 from typing import Literal
 
 RtspTransport = Literal["tcp", "udp"]
+Profile = Literal["main", "sub"]
+"""A camera's main stream (主码流: full resolution, recorded) or sub-stream (子码流: smaller, for walls and
+analysis). A camera without a sub-stream serves its main stream for both."""
+PROFILES: tuple[Profile, ...] = ("main", "sub")
 
 ONLINE_REASON = "receiving video"
 CAMERA_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -38,6 +42,14 @@ class Camera:
     site_id: int | None = None
     longitude: float | None = None
     latitude: float | None = None
+    sub_source_url: str | None = None
+    """The sub-stream, when the camera has one."""
+
+    def source(self, profile: Profile) -> str | None:
+        """The URL a profile streams from (the main stream stands in for a missing sub-stream)."""
+        if profile == "sub" and self.sub_source_url is not None:
+            return self.sub_source_url
+        return self.source_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
-"""All stream sessions of this process: at most one per camera, running while someone needs it.
+"""All stream sessions of this process: at most one per camera and profile (main, sub), running while someone
+needs it.
 
-A networked camera is *registered* here. Its session runs while it has users (live viewers, analysis), a
-recording, or a hold (a snapshot keeps it ``linger_s``), and stops once none is left. A camera that nobody uses is
-*checked* every ``check_interval_s`` (its session runs until it is known online or failing, then stops), so its
-status stays known without streaming it. With ``on_demand`` off every registered camera streams all the time.
+A networked camera is *registered* here. A stream of it runs while it has users (live viewers, analysis), a
+recording (main stream), or a hold (a snapshot keeps it ``linger_s``), and stops once none is left. A camera that
+nobody uses is *checked* every ``check_interval_s`` (its main session runs until it is known online or failing,
+then stops), so its status stays known without streaming it. The camera's status is its main stream's. With
+``on_demand`` off every registered camera streams all the time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sharpeyes.core.cameras import Camera, CameraState, CameraStatus
+from sharpeyes.core.cameras import PROFILES, Camera, CameraState, CameraStatus, Profile
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
@@ -32,11 +34,16 @@ NOT_CHECKED = "not streaming; not checked yet / 未检查"
 IDLE_REASON = "not streaming: nobody is watching or recording; online when last checked / 空闲"
 
 
+Key = tuple[str, Profile]
+
+
 @dataclass(slots=True)
 class _Entry:
-    """One registered camera; changed only under the manager's lock."""
+    """One stream of a registered camera; changed only under the manager's lock."""
 
     camera: Camera
+    profile: Profile
+    url: str
     options: SourceOptions
     registered_at: datetime
     session: StreamSession | None = None
@@ -59,7 +66,7 @@ class StreamManager:
         self._snapshots = snapshots
         self._opener = opener
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[Key, _Entry] = {}
         self._stopping: list[StreamSession] = []
         self._closed = False
         self._listeners: list[StatusListener] = []
@@ -73,7 +80,7 @@ class StreamManager:
     # -- the registry ----------------------------------------------------------------------------------------
 
     def register(self, camera: Camera) -> None:
-        """Know ``camera`` (which must have a source). A new or changed source is checked at once."""
+        """Know ``camera`` (which must have a source). A new or changed main stream is checked at once."""
         if camera.source_url is None:
             raise ValueError(f"camera {camera.id} has no source to stream from")
         options = SourceOptions(
@@ -84,59 +91,73 @@ class StreamManager:
         with self._lock:
             if self._closed:
                 return
-            entry = self._entries.get(camera.id)
-            if entry is not None and (entry.camera.source_url, entry.options) == (camera.source_url, options):
-                entry.camera = camera
-                return
-            if entry is None:
-                entry = _Entry(camera, options, utcnow())
-                self._entries[camera.id] = entry
-            else:
-                entry.camera, entry.options, entry.checked_s, entry.final = camera, options, None, None
-                if entry.session is not None:
-                    self._retire(entry.session)
-                    entry.session = None
-            self._run(entry)
+            for profile in PROFILES:
+                url = camera.sub_source_url if profile == "sub" else camera.source_url
+                key = (camera.id, profile)
+                entry = self._entries.get(key)
+                if url is None:  # no sub-stream (any more): the main stream serves its users
+                    if entry is not None:
+                        self._drop(key)
+                    continue
+                if entry is not None and (entry.url, entry.options) == (url, options):
+                    entry.camera = camera
+                    continue
+                if entry is None:
+                    entry = _Entry(camera, profile, url, options, utcnow())
+                    self._entries[key] = entry
+                else:
+                    entry.camera, entry.url, entry.options, entry.checked_s, entry.final = (
+                        camera,
+                        url,
+                        options,
+                        None,
+                        None,
+                    )
+                    if entry.session is not None:
+                        self._retire(entry.session)
+                        entry.session = None
+                if profile == "main" or entry.users > 0:
+                    self._run(entry)
 
     def forget(self, camera_id: str) -> None:
         """The camera is gone or no longer networked: stop everything of it."""
         self.stop_recording(camera_id)
         with self._lock:
-            entry = self._entries.pop(camera_id, None)
-            if entry is not None and entry.session is not None:
-                self._retire(entry.session)
+            for profile in PROFILES:
+                self._drop((camera_id, profile))
 
     def camera_ids(self) -> set[str]:
         """The registered cameras."""
         with self._lock:
-            return set(self._entries)
+            return {camera_id for camera_id, _profile in self._entries}
 
     def streaming_ids(self) -> set[str]:
-        """The cameras whose session runs now."""
+        """The cameras with a stream running now."""
         with self._lock:
-            return {camera_id for camera_id, entry in self._entries.items() if entry.session is not None}
+            return {camera_id for (camera_id, _p), entry in self._entries.items() if entry.session is not None}
 
     # -- users -----------------------------------------------------------------------------------------------
 
-    def acquire(self, camera_id: str) -> StreamSession:
+    def acquire(self, camera_id: str, profile: Profile = "main") -> StreamSession:
         """Use the camera's stream until ``release``; starts it when needed."""
         with self._lock:
-            entry = self._entry(camera_id)
+            entry = self._entry(camera_id, profile)
             entry.users += 1
             return self._run(entry)
 
-    def release(self, camera_id: str) -> None:
+    def release(self, session: StreamSession) -> None:
+        """The user of ``session`` (from ``acquire``) has gone."""
         with self._lock:
-            entry = self._entries.get(camera_id)
+            entry = self._entries.get((session.camera_id, session.profile))
             if entry is not None and entry.users > 0:
                 entry.users -= 1
                 if entry.users == 0:
                     entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
 
-    def snapshot(self, camera_id: str) -> Snapshot:
+    def snapshot(self, camera_id: str, profile: Profile = "main") -> Snapshot:
         """The current picture; an idle camera is started (and kept ``linger_s``) and given time to send one."""
         with self._lock:
-            entry = self._entry(camera_id)
+            entry = self._entry(camera_id, profile)
             entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
             session = self._run(entry)
         deadline = time.monotonic() + self._streams.open_timeout_s
@@ -147,9 +168,9 @@ class StreamManager:
         return session.snapshot()
 
     def get(self, camera_id: str) -> StreamSession | None:
-        """The camera's running session, if any (not started by asking)."""
+        """The camera's running main session, if any (not started by asking)."""
         with self._lock:
-            entry = self._entries.get(camera_id)
+            entry = self._entries.get((camera_id, "main"))
             return entry.session if entry is not None else None
 
     # -- recording -------------------------------------------------------------------------------------------
@@ -157,19 +178,20 @@ class StreamManager:
     def record(self, camera_id: str, config: RecorderConfig, sink: RecordingSink) -> bool:
         """Record the camera (kept across source changes and reconnects); False when it is not registered."""
         with self._lock:
-            if camera_id not in self._entries or self._closed:
+            entry = self._entries.get((camera_id, "main"))
+            if entry is None or self._closed:
                 return False
             self._recording[camera_id] = (config, sink)
             recorder = self._recorders.get(camera_id)
             if recorder is None or not recorder.alive:
-                self._start_recorder(self._entries[camera_id])
+                self._start_recorder(entry)
             return True
 
     def stop_recording(self, camera_id: str) -> None:
         with self._lock:
             self._recording.pop(camera_id, None)
             recorder = self._recorders.pop(camera_id, None)
-            entry = self._entries.get(camera_id)
+            entry = self._entries.get((camera_id, "main"))
             if entry is not None:
                 entry.hold_until_s = max(entry.hold_until_s, time.monotonic() + self._streams.linger_s)
         if recorder is not None:
@@ -203,7 +225,7 @@ class StreamManager:
     def state(self, camera_id: str) -> CameraState | None:
         """What is known of the camera now; None when it is not registered."""
         with self._lock:
-            entry = self._entries.get(camera_id)
+            entry = self._entries.get((camera_id, "main"))
             if entry is None:
                 return None
             session, final, registered_at = entry.session, entry.final, entry.registered_at
@@ -218,7 +240,7 @@ class StreamManager:
     def online_camera_ids(self) -> set[str]:
         """Cameras sending video now, or idle ones that did when last checked (for networking figures)."""
         with self._lock:
-            entries = list(self._entries.values())
+            entries = [entry for (_camera_id, profile), entry in self._entries.items() if profile == "main"]
         online = set()
         for entry in entries:
             session, final = entry.session, entry.final
@@ -239,24 +261,25 @@ class StreamManager:
             if self._closed:
                 return
             checking = 0
-            for camera_id, entry in self._entries.items():
+            for (camera_id, profile), entry in self._entries.items():
                 session = entry.session
                 if session is None:
                     continue
-                status = session.state.status
-                if status is not CameraStatus.CONNECTING:
+                recorded = profile == "main" and camera_id in self._recording
+                if session.state.status is not CameraStatus.CONNECTING:
                     entry.checked_s = now_s
-                elif entry.users == 0 and camera_id not in self._recording:
+                elif entry.users == 0 and not recorded:
                     checking += 1
                     continue
-                if entry.users == 0 and camera_id not in self._recording and now_s >= entry.hold_until_s:
+                if entry.users == 0 and not recorded and now_s >= entry.hold_until_s:
                     entry.final = session.state
                     entry.session = None
                     self._retire(session)
             due = [
                 entry
-                for entry in self._entries.values()
-                if entry.session is None
+                for (_camera_id, profile), entry in self._entries.items()
+                if profile == "main"
+                and entry.session is None
                 and (entry.checked_s is None or now_s - entry.checked_s >= self._streams.check_interval_s)
             ]
             for entry in sorted(due, key=lambda e: e.checked_s or 0.0)[: max(0, MAX_CHECKS - checking)]:
@@ -284,8 +307,9 @@ class StreamManager:
 
     # -- inside the lock -------------------------------------------------------------------------------------
 
-    def _entry(self, camera_id: str) -> _Entry:
-        entry = self._entries.get(camera_id)
+    def _entry(self, camera_id: str, profile: Profile) -> _Entry:
+        """The entry serving ``profile``: the main stream stands in for a missing sub-stream."""
+        entry = self._entries.get((camera_id, profile)) or self._entries.get((camera_id, "main"))
         if entry is None or self._closed:
             raise UnavailableError("the camera is not networked: it has no stream / 未联网", code="no_session")
         return entry
@@ -296,18 +320,24 @@ class StreamManager:
             return entry.session
         session = StreamSession(
             entry.camera.id,
-            entry.camera.source_url or "",
+            entry.url,
             entry.options,
             self._streams,
             SnapshotTaker(self._snapshots.jpeg_quality),
             self._opener,
             (self._status,),
+            entry.profile,
         )
         entry.session = session
         session.start()  # inside the lock: nobody may join a session that has not started
-        if entry.camera.id in self._recording:
+        if entry.profile == "main" and entry.camera.id in self._recording:
             self._start_recorder(entry)
         return session
+
+    def _drop(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None and entry.session is not None:
+            self._retire(entry.session)
 
     def _retire(self, session: StreamSession) -> None:
         session.stop()
@@ -318,8 +348,10 @@ class StreamManager:
 
     def _status(self, session: StreamSession, state: CameraState) -> None:
         """Tell the listeners what changed: not a retired session's last words, nor a restart's "connecting"."""
+        if session.profile != "main":
+            return  # a camera's status is its main stream's
         with self._lock:
-            entry = self._entries.get(session.camera_id)
+            entry = self._entries.get((session.camera_id, "main"))
             if entry is None or entry.session is not session or entry.told is state.status:
                 return
             if state.status is CameraStatus.CONNECTING and entry.told is not None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from PIL import Image
 
-from sharpeyes.core.cameras import ONLINE_REASON, CameraState, CameraStatus
+from sharpeyes.core.cameras import ONLINE_REASON, CameraState, CameraStatus, Profile
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import SourceError
 from sharpeyes.core.settings import StreamSettings
@@ -38,8 +38,10 @@ class StreamSession:
         snapshots: SnapshotTaker,
         opener: SourceOpener = open_source,
         listeners: Sequence[SessionListener] = (),
+        profile: Profile = "main",
     ) -> None:
         self.camera_id = camera_id
+        self.profile: Profile = profile
         self._listeners = tuple(listeners)
         self.url = url
         self.options = options
@@ -58,7 +60,7 @@ class StreamSession:
         self._online_s = 0.0
         self._last_failure = ""
         self._last_failure_s = 0.0
-        self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"stream-{camera_id}-{profile}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

@@ -27,6 +27,7 @@ class CameraDraft:
     site_type: SiteType | None = None
     longitude: float | None = None
     latitude: float | None = None
+    sub_source_url: str | None = None
 
 
 def checked(draft: CameraDraft) -> CameraDraft:
@@ -37,12 +38,14 @@ def checked(draft: CameraDraft) -> CameraDraft:
     camera_id = (draft.id or "").strip() or None
     if camera_id is not None:
         _check_id(camera_id)
-    source_url = (draft.source_url or "").strip() or None
-    if source_url is not None:
-        try:
-            check_source_url(source_url)
-        except InvalidInputError as err:
-            raise InvalidInputError(err.message, code=err.code, field="source_url") from err
+    source_url = _checked_url(draft.source_url, "source_url")
+    sub_source_url = _checked_url(draft.sub_source_url, "sub_source_url")
+    if sub_source_url is not None and source_url is None:
+        raise InvalidInputError(
+            "sub_source_url: a sub-stream needs the main stream (source_url) too",
+            code="sub_without_main",
+            field="sub_source_url",
+        )
     if draft.rtsp_transport not in ("tcp", "udp"):
         raise InvalidInputError("rtsp_transport: use 'tcp' or 'udp'", code="bad_transport", field="rtsp_transport")
     _check_position(draft.longitude, draft.latitude)
@@ -62,7 +65,18 @@ def checked(draft: CameraDraft) -> CameraDraft:
         site_type=draft.site_type,
         longitude=draft.longitude,
         latitude=draft.latitude,
+        sub_source_url=sub_source_url,
     )
+
+
+def _checked_url(url: str | None, field: str) -> str | None:
+    url = (url or "").strip() or None
+    if url is not None:
+        try:
+            check_source_url(url)
+        except InvalidInputError as err:
+            raise InvalidInputError(f"{field}: {err.message}", code=err.code, field=field) from err
+    return url
 
 
 def _check_id(camera_id: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.areas import SiteType
-from sharpeyes.core.cameras import Camera, CameraStatus, RtspTransport, new_camera_id
+from sharpeyes.core.cameras import Camera, CameraStatus, Profile, RtspTransport, new_camera_id
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError
 from sharpeyes.core.recording import RecordingPlan
@@ -26,7 +26,17 @@ from sharpeyes.store.recordings import RecordingRepository
 __all__ = ["CameraDraft", "CameraService", "CameraView", "SnapshotImage"]
 
 EDITABLE_FIELDS = frozenset(
-    {"name", "source_url", "rtsp_transport", "area_code", "site_name", "site_type", "longitude", "latitude"}
+    {
+        "name",
+        "source_url",
+        "sub_source_url",
+        "rtsp_transport",
+        "area_code",
+        "site_name",
+        "site_type",
+        "longitude",
+        "latitude",
+    }
 )
 
 
@@ -37,6 +47,7 @@ class CameraView:
     id: str
     name: str
     source_url: str | None
+    sub_source_url: str | None
     rtsp_transport: RtspTransport
     created_at: datetime
     area_code: str | None
@@ -112,12 +123,12 @@ class CameraService:
         if self._streams is not None:
             self._streams.forget(camera_id)
 
-    def snapshot(self, camera_id: str) -> SnapshotImage:
+    def snapshot(self, camera_id: str, profile: Profile = "main") -> SnapshotImage:
         with self._sessions() as db:
             self._require(db, camera_id)
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
-        snapshot = self._streams.snapshot(camera_id)
+        snapshot = self._streams.snapshot(camera_id, profile)
         age = timedelta(seconds=max(0.0, time.monotonic() - snapshot.received_s))
         return SnapshotImage(snapshot.jpeg, utcnow() - age)
 
@@ -159,6 +170,7 @@ class CameraService:
             site_id=site.id if site else None,
             longitude=draft.longitude,
             latitude=draft.latitude,
+            sub_source_url=draft.sub_source_url,
         )
 
     @staticmethod
@@ -191,6 +203,7 @@ class CameraService:
             site_type=site.type if site else None,
             longitude=camera.longitude,
             latitude=camera.latitude,
+            sub_source_url=camera.sub_source_url,
         )
 
     @staticmethod
@@ -211,6 +224,7 @@ class CameraService:
             id=camera.id,
             name=camera.name,
             source_url=redact_url(camera.source_url) if camera.source_url else None,
+            sub_source_url=redact_url(camera.sub_source_url) if camera.sub_source_url else None,
             rtsp_transport=camera.rtsp_transport,
             created_at=camera.created_at,
             area_code=camera.area_code,

@@ -43,6 +43,8 @@ CAMERA_COLUMNS = {
     "纬度": "latitude",
     "source_url": "source_url",
     "取流地址": "source_url",
+    "sub_source_url": "sub_source_url",
+    "子码流地址": "sub_source_url",
     "rtsp_transport": "rtsp_transport",
     "传输协议": "rtsp_transport",
 }
@@ -166,6 +168,7 @@ class _ImportRun:
             site_id=site.id if site is not None else None,
             longitude=draft.longitude,
             latitude=draft.latitude,
+            sub_source_url=draft.sub_source_url,
         )
 
     def _site(self, candidate: _Candidate) -> Site | None:
@@ -201,6 +204,7 @@ def _draft(values: dict[str, str]) -> CameraDraft:
     return CameraDraft(
         name=values.get("name", ""),
         source_url=values.get("source_url") or None,
+        sub_source_url=values.get("sub_source_url") or None,
         rtsp_transport="udp" if transport == "udp" else "tcp",
         id=values.get("id") or None,
         area_code=values.get("area_code") or None,

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.core.cameras import CameraStatus
+from sharpeyes.core.cameras import CameraStatus, Profile
 from sharpeyes.core.errors import NotFoundError, UnavailableError
 from sharpeyes.core.settings import LiveSettings
 from sharpeyes.media.hls_live import LiveHls
 from sharpeyes.media.live import LiveFeed, LiveItem, LiveStart
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.media.session import StreamSession
 from sharpeyes.store.cameras import CameraRepository
 
 __all__ = ["LiveItem", "LiveService", "LiveStart"]
@@ -24,6 +25,7 @@ __all__ = ["LiveItem", "LiveService", "LiveStart"]
 @dataclass(slots=True)
 class _Playlist:
     hls: LiveHls
+    session: StreamSession
     asked_s: float
 
 
@@ -42,16 +44,16 @@ class LiveService:
         self._settings = settings
         self._ready_wait_s = ready_wait_s
         self._lock = threading.Lock()
-        self._playlists: dict[str, _Playlist] = {}
+        self._playlists: dict[tuple[str, Profile], _Playlist] = {}
 
-    def watch(self, camera_id: str, deliver: Callable[[LiveItem | None], None]) -> LiveFeed:
+    def watch(self, camera_id: str, deliver: Callable[[LiveItem | None], None], profile: Profile = "main") -> LiveFeed:
         """Start a feed; ``deliver`` gets a ``LiveStart``, then fragments, and None when the feed ends."""
         streams = self._networked(camera_id)
-        session = streams.acquire(camera_id)  # the stream runs while someone watches it
+        session = streams.acquire(camera_id, profile)  # the stream runs while someone watches it
 
         def deliver_then_release(item: LiveItem | None) -> None:
             if item is None:
-                streams.release(camera_id)
+                streams.release(session)
             deliver(item)
 
         feed = LiveFeed(session.relay, deliver_then_release)
@@ -60,9 +62,9 @@ class LiveService:
 
     # -- live HLS --------------------------------------------------------------------------------------------
 
-    def hls_playlist(self, camera_id: str, query: str = "") -> str:
-        """The camera's live playlist (started on the first request; waits for its first segment)."""
-        hls = self._playlist(camera_id)
+    def hls_playlist(self, camera_id: str, query: str = "", profile: Profile = "main") -> str:
+        """The camera's live playlist (started on the first request; waits for its first segments)."""
+        hls = self._playlist(camera_id, profile)
         deadline = time.monotonic() + self._ready_wait_s
         while not hls.wait_ready(0.25):
             state = self._streams.state(camera_id) if self._streams is not None else None
@@ -72,11 +74,11 @@ class LiveService:
                 raise UnavailableError(f"no live video from the camera: {reason} / 无实时视频", code="not_online")
         return hls.playlist(query)
 
-    def hls_init(self, camera_id: str, generation: int) -> bytes:
-        return self._running(camera_id).init(generation)
+    def hls_init(self, camera_id: str, generation: int, profile: Profile = "main") -> bytes:
+        return self._running(camera_id, profile).init(generation)
 
-    def hls_segment(self, camera_id: str, sequence: int) -> bytes:
-        return self._running(camera_id).segment(sequence)
+    def hls_segment(self, camera_id: str, sequence: int, profile: Profile = "main") -> bytes:
+        return self._running(camera_id, profile).segment(sequence)
 
     def tend(self, now_s: float | None = None) -> int:
         """Stop the playlists nobody has asked for in ``hls_idle_s`` (their streams may then rest); how many.
@@ -84,36 +86,36 @@ class LiveService:
         now_s = time.monotonic() if now_s is None else now_s
         with self._lock:
             idle = {
-                camera_id: playlist
-                for camera_id, playlist in self._playlists.items()
+                key: playlist
+                for key, playlist in self._playlists.items()
                 if now_s - playlist.asked_s >= self._settings.hls_idle_s or not playlist.hls.running
             }
-            for camera_id in idle:
-                del self._playlists[camera_id]
-        for camera_id, playlist in idle.items():
+            for key in idle:
+                del self._playlists[key]
+        for playlist in idle.values():
             playlist.hls.stop()
             if self._streams is not None:
-                self._streams.release(camera_id)
+                self._streams.release(playlist.session)
         return len(idle)
 
-    def _playlist(self, camera_id: str) -> LiveHls:
+    def _playlist(self, camera_id: str, profile: Profile) -> LiveHls:
         streams = self._networked(camera_id)
         with self._lock:
-            playlist = self._playlists.get(camera_id)
+            playlist = self._playlists.get((camera_id, profile))
             if playlist is not None and playlist.hls.running:
                 playlist.asked_s = time.monotonic()
                 return playlist.hls
             if playlist is not None:  # its stream was restarted (a new source): follow the new one
-                streams.release(camera_id)
-            session = streams.acquire(camera_id)
+                streams.release(playlist.session)
+            session = streams.acquire(camera_id, profile)
             hls = LiveHls(session.relay, segment_s=self._settings.hls_segment_s, window=self._settings.hls_window)
-            self._playlists[camera_id] = _Playlist(hls, time.monotonic())
+            self._playlists[(camera_id, profile)] = _Playlist(hls, session, time.monotonic())
             hls.start()
             return hls
 
-    def _running(self, camera_id: str) -> LiveHls:
+    def _running(self, camera_id: str, profile: Profile) -> LiveHls:
         with self._lock:
-            playlist = self._playlists.get(camera_id)
+            playlist = self._playlists.get((camera_id, profile))
             if playlist is None:
                 raise NotFoundError("no live playlist runs for this camera: ask for live.m3u8 first", code="gone")
             playlist.asked_s = time.monotonic()

@@ -72,7 +72,7 @@ class QualityService:
         try:
             pictures = self._pictures(session)
         finally:
-            self._streams.release(camera_id)
+            self._streams.release(session)
         result = QualityResult(utcnow(), diagnose(pictures, self._limits))
         with self._lock:
             previous = self._last.get(camera_id)

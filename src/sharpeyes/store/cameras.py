@@ -23,6 +23,7 @@ CAMERA_COLUMNS = (
     "site_id",
     "longitude",
     "latitude",
+    "sub_source_url",
 )
 _SQL_PARAMS_PER_QUERY = 900
 
@@ -144,6 +145,7 @@ def _row_to_camera(row: Any) -> Camera:
         site_id=row.site_id,
         longitude=row.longitude,
         latitude=row.latitude,
+        sub_source_url=row.sub_source_url,
     )
 
 
@@ -158,6 +160,7 @@ def _to_camera(row: CameraRow) -> Camera:
         site_id=row.site_id,
         longitude=row.longitude,
         latitude=row.latitude,
+        sub_source_url=row.sub_source_url,
     )
 
 

@@ -92,6 +92,7 @@ class CameraRow(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     longitude: Mapped[float | None] = mapped_column(Float)
     latitude: Mapped[float | None] = mapped_column(Float)
+    sub_source_url: Mapped[str | None] = mapped_column(String(2000), doc="the sub-stream (子码流), if any")
 
 
 class CoverageDailyRow(Base):

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem, ProfileQuery
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
@@ -33,7 +33,8 @@ def cameras_router(
     @router.post("/import", responses={413: {"model": Problem}})
     def import_cameras(file: Annotated[UploadFile, File()], dry_run: bool = False) -> ImportReportOut:
         """CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX with columns id, name, area_code, site_name, site_type,
-        longitude, latitude, source_url (or 编号, 名称, 区划编码, 点位名称, 点位类型, 经度, 纬度, 取流地址)."""
+        longitude, latitude, source_url, sub_source_url (or 编号, 名称, 区划编码, 点位名称, 点位类型, 经度, 纬度,
+        取流地址, 子码流地址)."""
         name = check_upload(file, max_upload_mb)
         return ImportReportOut.from_report(inventory.import_table(file.file, dry_run=dry_run, source_name=name))
 
@@ -58,8 +59,9 @@ def cameras_router(
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}, 503: {"model": Problem, "description": "No picture yet"}},
     )
-    def snapshot(camera_id: str) -> Response:
-        image = cameras.snapshot(camera_id)
+    def snapshot(camera_id: str, profile: ProfileQuery = "main") -> Response:
+        """The current picture; ``profile=sub`` takes it from the sub-stream (cheaper, for walls)."""
+        image = cameras.snapshot(camera_id, profile)
         headers = {"Cache-Control": "no-store", "X-Frame-Time": image.frame_at.isoformat()}
         return Response(image.jpeg, media_type="image/jpeg", headers=headers)
 
@@ -76,6 +78,7 @@ def _out(view: CameraView) -> CameraOut:
         id=view.id,
         name=view.name,
         source_url=view.source_url,
+        sub_source_url=view.sub_source_url,
         rtsp_transport=view.rtsp_transport,
         created_at=view.created_at,
         area_code=view.area_code,

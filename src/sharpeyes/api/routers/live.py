@@ -12,8 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, ProfileQuery
 from sharpeyes.api.tokens import token_query
+from sharpeyes.core.cameras import Profile
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
@@ -27,7 +28,7 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
     router = APIRouter(tags=["live"])
 
     @router.websocket("/cameras/{camera_id}/live")
-    async def live_view(websocket: WebSocket, camera_id: str) -> None:
+    async def live_view(websocket: WebSocket, camera_id: str, profile: ProfileQuery = "main") -> None:
         await websocket.accept()
         queue: asyncio.Queue[LiveItem | None] = asyncio.Queue(maxsize=QUEUE_ITEMS)
         loop = asyncio.get_running_loop()
@@ -39,7 +40,7 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
         try:
             hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
             await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
-            feed = await asyncio.to_thread(live.watch, camera_id, deliver)
+            feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile)
         except SharpEyesError as err:
             await _fail(websocket, err.code, err.message)
             return
@@ -60,22 +61,32 @@ def live_hls_router(live: LiveService) -> APIRouter:
 
     @router.get("/live.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
     def live_playlist(
-        camera_id: str, access_token: Annotated[str | None, Query(include_in_schema=False)] = None
+        camera_id: str,
+        profile: ProfileQuery = "main",
+        access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
     ) -> Response:
         """Live HLS (fMP4 segments cut on keyframes, a few seconds behind). The first request starts the camera's
-        stream and waits for its first segment; the playlist stops when nobody has asked for it for a while."""
-        text = live.hls_playlist(camera_id, token_query(access_token))
+        stream and waits for its first segments; the playlist stops when nobody has asked for it for a while."""
+        text = live.hls_playlist(camera_id, _uri_query(profile, access_token), profile)
         return Response(text, media_type=HLS_TYPE, headers=no_store)
 
     @router.get("/live/init-{generation}.mp4", response_class=Response)
-    def live_init(camera_id: str, generation: int) -> Response:
-        return Response(live.hls_init(camera_id, generation), media_type="video/mp4", headers=no_store)
+    def live_init(camera_id: str, generation: int, profile: ProfileQuery = "main") -> Response:
+        return Response(live.hls_init(camera_id, generation, profile), media_type="video/mp4", headers=no_store)
 
     @router.get("/live/{sequence}.m4s", response_class=Response)
-    def live_segment(camera_id: str, sequence: int) -> Response:
-        return Response(live.hls_segment(camera_id, sequence), media_type="video/mp4", headers=no_store)
+    def live_segment(camera_id: str, sequence: int, profile: ProfileQuery = "main") -> Response:
+        return Response(live.hls_segment(camera_id, sequence, profile), media_type="video/mp4", headers=no_store)
 
     return router
+
+
+def _uri_query(profile: Profile, access_token: str | None) -> str:
+    """What the playlist's URIs carry over from its own query: the profile and a token given in the URL."""
+    query = token_query(access_token)
+    if profile == "main":
+        return query
+    return f"{query}&profile=sub" if query else "?profile=sub"
 
 
 async def _pump(websocket: WebSocket, queue: "asyncio.Queue[LiveItem | None]") -> None:

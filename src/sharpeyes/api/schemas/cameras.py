@@ -12,6 +12,7 @@ from sharpeyes.api.schemas.recordings import RecordingPlanIn, RecordingPlanOut
 from sharpeyes.core.areas import SiteType
 
 SOURCE_DOC = "rtsp://, rtsps://, http(s):// or file:/// (a simulated camera); empty: built but not networked."
+SUB_SOURCE_DOC = "The sub-stream (子码流, lower resolution) for walls and analysis; empty: the main stream serves."
 
 
 class CameraCreate(BaseModel):
@@ -19,6 +20,7 @@ class CameraCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="Name, unique within its area, e.g. 东门 / East gate.")
     source_url: str | None = Field(None, max_length=2000, description=SOURCE_DOC)
+    sub_source_url: str | None = Field(None, max_length=2000, description=SUB_SOURCE_DOC)
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTP transport for RTSP sources.")
     id: str | None = Field(None, description="Own id (e.g. a 20-digit GB/T 28181 id); generated if absent.")
     area_code: str | None = Field(None, max_length=12, description="Area the camera stands in (GB/T 2260 code).")
@@ -35,6 +37,7 @@ class CameraPatch(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     source_url: str | None = Field(None, max_length=2000, description=SOURCE_DOC)
+    sub_source_url: str | None = Field(None, max_length=2000, description=SUB_SOURCE_DOC)
     rtsp_transport: Literal["tcp", "udp"] | None = None
     area_code: str | None = Field(None, max_length=12)
     site_name: str | None = Field(None, max_length=200)
@@ -48,6 +51,7 @@ class CameraOut(BaseModel):
     id: str
     name: str
     source_url: str | None = Field(description="The source with its password replaced by ***; null: not networked.")
+    sub_source_url: str | None = Field(description="The sub-stream (子码流), password replaced by ***; null: none.")
     rtsp_transport: Literal["tcp", "udp"]
     created_at: datetime
     area_code: str | None

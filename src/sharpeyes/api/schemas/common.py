@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict
+
+from sharpeyes.core.cameras import Profile
 
 
 class Problem(BaseModel):
@@ -29,3 +32,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 
 CameraStatusOut = Literal["connecting", "online", "idle", "offline", "error", "not_networked"]
 """``idle``: not streaming because nobody needs it (the reason says what its last check found)."""
+
+ProfileQuery = Annotated[
+    Profile, Query(description="main (主码流) or sub (子码流; the main stream when the camera has none).")
+]

@@ -88,7 +88,7 @@ async function loadSnapshot(id, tile) {
   if (tile.busy) return;
   tile.busy = true;
   try {
-    const response = await api(`/api/v1/cameras/${encodeURIComponent(id)}/snapshot.jpg`);
+    const response = await api(`/api/v1/cameras/${encodeURIComponent(id)}/snapshot.jpg?profile=sub`); // 子码流 when the camera has one
     if (!response.ok) return;
     const url = URL.createObjectURL(await response.blob());
     let img = tile.root.querySelector("img");
