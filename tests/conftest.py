@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,3 +60,13 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def audio_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_audio_only_clip(tmp_path_factory.mktemp("clips") / "audio-only.m4a")
+
+
+@pytest.fixture(scope="session")
+def nanodet_model() -> Path:
+    """The detector `make test` installs (`sharpeyes models install --models-dir .models`)."""
+    folder = Path(os.environ.get("SHARPEYES_TEST_MODELS") or Path(__file__).resolve().parents[1] / ".models")
+    path = folder / "nanodet-m.onnx"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: `make test` installs it (sharpeyes models install --models-dir {folder})")
+    return path

