@@ -57,7 +57,7 @@ class Detections:
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Intersection over union of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), xyxy."""
     if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
+        return np.zeros((len(a), len(b)))
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
@@ -66,7 +66,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def nms(detections: Detections, iou_threshold: float) -> Detections:
