@@ -27,10 +27,15 @@ class Detections:
     xyxy: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
+    features: np.ndarray | None = None
+    """Optional appearance vectors (N, D), unit length, for the tracker."""
 
     @staticmethod
     def empty() -> Detections:
         return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+    def with_features(self, features: np.ndarray) -> Detections:
+        return Detections(self.xyxy, self.confidence, self.class_id, features)
 
     def __len__(self) -> int:
         return len(self.confidence)
@@ -38,19 +43,22 @@ class Detections:
     def shifted(self, dx: float, dy: float, scale: float = 1.0) -> Detections:
         """Boxes scaled by ``scale`` then moved by (dx, dy): from a region's pixels to the frame's."""
         boxes = self.xyxy * scale + np.array([dx, dy, dx, dy], np.float32)
-        return Detections(boxes.astype(np.float32), self.confidence, self.class_id)
+        return Detections(boxes.astype(np.float32), self.confidence, self.class_id, self.features)
 
     def select(self, keep: np.ndarray) -> Detections:
-        return Detections(self.xyxy[keep], self.confidence[keep], self.class_id[keep])
+        features = self.features[keep] if self.features is not None else None
+        return Detections(self.xyxy[keep], self.confidence[keep], self.class_id[keep], features)
 
     @staticmethod
     def concatenate(parts: list[Detections]) -> Detections:
         if not parts:
             return Detections.empty()
+        with_features = [p.features for p in parts if p.features is not None]
         return Detections(
             np.concatenate([p.xyxy for p in parts]).astype(np.float32),
             np.concatenate([p.confidence for p in parts]).astype(np.float32),
             np.concatenate([p.class_id for p in parts]).astype(np.int64),
+            np.concatenate(with_features) if len(with_features) == len(parts) else None,
         )
 
 

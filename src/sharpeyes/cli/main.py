@@ -9,6 +9,7 @@ import uvicorn
 from rich.panel import Panel
 
 from sharpeyes.api.app import create_app
+from sharpeyes.cli.analyze import analyze
 from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
@@ -35,6 +36,7 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(models_app, name="models")
+app.command("analyze")(analyze)
 
 
 @app.command()

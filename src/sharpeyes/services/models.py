@@ -23,10 +23,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from sharpeyes.analytics.detector import Detector, DetectorConfig, open_detector
 from sharpeyes.analytics.tfjs import read_graph_model
 from sharpeyes.analytics.tfjs_to_onnx import convert
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, SharpEyesError, UnavailableError
+from sharpeyes.core.settings import AnalyticsSettings
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,19 @@ class ModelService:
                 code="model_missing",
             )
         return path
+
+    def detector(self, settings: AnalyticsSettings, *, score_threshold: float | None = None) -> Detector:
+        """The detector the settings choose: the installed NanoDet-m, or a user-supplied YOLO-layout ONNX file."""
+        threshold = settings.score_threshold if score_threshold is None else score_threshold
+        if settings.detector == "yolo":
+            if settings.detector_model is None:
+                raise InvalidInputError(
+                    "analytics.detector_model: give the ONNX file for detector: yolo", code="bad_model"
+                )
+            config = DetectorConfig(settings.detector_model, "yolo", threshold, threads=settings.detector_threads)
+        else:
+            config = DetectorConfig(self.require(), "nanodet", threshold, threads=settings.detector_threads)
+        return open_detector(config)
 
     def install(self, source: ModelSource = NANODET_M, *, progress: Progress = lambda _step: None) -> InstalledModel:
         """Install ``source`` unless the same model is installed and intact; returns what is installed."""

@@ -1,0 +1,251 @@
+"""Multi-object tracking in the manner of ByteTrack: a constant-velocity Kalman filter per track, confident
+detections associated first, then weak ones to the tracks still unmatched (they carry objects through occlusion
+and blur), new tracks only from confident unmatched detections, and lost tracks kept for ``lost_s`` before they
+end. Association is by IoU with the predicted boxes, per class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from sharpeyes.analytics.detections import Detections, iou_matrix
+
+APPEARANCE_MEMORY = 0.8
+_OBSERVE = np.eye(4, 8)
+_POSITION_NOISE = 1.0 / 20
+_VELOCITY_NOISE = 1.0 / 160
+
+
+def _to_xyah(box: np.ndarray) -> np.ndarray:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return np.array([box[0] + w / 2, box[1] + h / 2, w / max(h, 1e-6), h], np.float64)
+
+
+def _to_xyxy(state: np.ndarray) -> np.ndarray:
+    cx, cy, a, h = state[:4]
+    w = a * h
+    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], np.float32)
+
+
+class KalmanBox:
+    """State (cx, cy, aspect, height) and their velocities; noise scales with the box height."""
+
+    def __init__(self, box: np.ndarray) -> None:
+        measured = _to_xyah(box)
+        self.mean = np.concatenate([measured, np.zeros(4)])
+        h = measured[3]
+        std = [
+            2 * _POSITION_NOISE * h,
+            2 * _POSITION_NOISE * h,
+            1e-2,
+            2 * _POSITION_NOISE * h,
+            10 * _VELOCITY_NOISE * h,
+            10 * _VELOCITY_NOISE * h,
+            1e-5,
+            10 * _VELOCITY_NOISE * h,
+        ]
+        self.covariance = np.diag(np.square(std))
+
+    def predict(self, steps: float = 1.0) -> None:
+        motion = np.eye(8)
+        motion[:4, 4:] = np.eye(4) * steps
+        h = self.mean[3]
+        std = [_POSITION_NOISE * h, _POSITION_NOISE * h, 1e-2, _POSITION_NOISE * h]
+        std += [_VELOCITY_NOISE * h, _VELOCITY_NOISE * h, 1e-5, _VELOCITY_NOISE * h]
+        noise = np.diag(np.square(std)) * steps
+        self.mean = motion @ self.mean
+        self.covariance = motion @ self.covariance @ motion.T + noise
+
+    def update(self, box: np.ndarray) -> None:
+        h = self.mean[3]
+        std = [_POSITION_NOISE * h, _POSITION_NOISE * h, 1e-1, _POSITION_NOISE * h]
+        projected = _OBSERVE @ self.covariance @ _OBSERVE.T + np.diag(np.square(std))
+        gain = self.covariance @ _OBSERVE.T @ np.linalg.inv(projected)
+        self.mean = self.mean + gain @ (_to_xyah(box) - _OBSERVE @ self.mean)
+        self.covariance = (np.eye(8) - gain @ _OBSERVE) @ self.covariance
+
+    @property
+    def box(self) -> np.ndarray:
+        return _to_xyxy(self.mean)
+
+
+@dataclass(slots=True)
+class Track:
+    track_id: int
+    class_id: int
+    filter: KalmanBox
+    score: float
+    start_s: float
+    last_seen_s: float
+    hits: int = 1
+    confirmed: bool = False
+    box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    """The last associated detection's box (what the track reports for the frame)."""
+    best_score: float = 0.0
+    best_box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    best_at_s: float = 0.0
+    """The most confident sighting (for the track's best crop)."""
+    feature: np.ndarray | None = None
+    """Appearance, a running blend of the matched detections' signatures."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    high_score: float = 0.45
+    low_score: float = 0.15
+    new_track_score: float = 0.5
+    match_iou: float = 0.1
+    """Smallest IoU between a predicted track box and a detection for them to be matched (first stage)."""
+    low_match_iou: float = 0.3
+    """The same for the weak detections of the second stage."""
+    confirm_hits: int = 2
+    lost_s: float = 3.0
+    max_centre_distance: float = 0.5
+    """Centre distance, in box heights, close enough to match even without overlap (fast objects, low rates)."""
+    distance_weight: float = 0.5
+    appearance_weight: float = 0.5
+    """How much a different colour signature costs a match (0: position alone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedObject:
+    track_id: int
+    class_id: int
+    xyxy: np.ndarray
+    score: float
+
+
+class Tracker:
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self._config = config or TrackerConfig()
+        self._tracks: list[Track] = []
+        self._next_id = 1
+        self._last_s: float | None = None
+        self.ended: list[Track] = []
+        """Tracks that have ended since the caller last emptied this list."""
+
+    @property
+    def tracks(self) -> list[Track]:
+        return list(self._tracks)
+
+    def update(
+        self, detections: Detections, at_s: float, *, frame_interval_s: float | None = None
+    ) -> list[TrackedObject]:
+        """Associate the detections of the frame at ``at_s`` (seconds); the confirmed tracks seen in this frame."""
+        config = self._config
+        step = 1.0
+        if self._last_s is not None and frame_interval_s:
+            step = max(1.0, (at_s - self._last_s) / frame_interval_s)
+        self._last_s = at_s
+        for track in self._tracks:
+            track.filter.predict(step)
+        high = detections.select(detections.confidence >= config.high_score)
+        low = detections.select(
+            (detections.confidence >= config.low_score) & (detections.confidence < config.high_score)
+        )
+        unmatched_tracks, unmatched_high = self._associate(list(range(len(self._tracks))), high, config.match_iou, at_s)
+        confirmed_left = [i for i in unmatched_tracks if self._tracks[i].confirmed]
+        self._associate(confirmed_left, low, config.low_match_iou, at_s)
+        lost_tentative = {i for i in unmatched_tracks if not self._tracks[i].confirmed}
+        keep: list[Track] = []
+        for index, track in enumerate(self._tracks):
+            expired = at_s - track.last_seen_s > config.lost_s
+            if index in lost_tentative or expired:
+                if track.confirmed:
+                    self.ended.append(track)
+                continue
+            keep.append(track)
+        for j in unmatched_high:
+            if high.confidence[j] >= config.new_track_score:
+                keep.append(self._new_track(high, j, at_s))
+        self._tracks = keep
+        return [
+            TrackedObject(t.track_id, t.class_id, t.box.copy(), t.score)
+            for t in self._tracks
+            if t.confirmed and t.last_seen_s == at_s
+        ]
+
+    def finish(self) -> list[Track]:
+        """End every track (the video is over); returns all tracks ended, including earlier ones."""
+        self.ended.extend(t for t in self._tracks if t.confirmed)
+        self._tracks = []
+        ended, self.ended = self.ended, []
+        return ended
+
+    def _associate(
+        self, track_indices: list[int], detections: Detections, min_iou: float, at_s: float
+    ) -> tuple[list[int], list[int]]:
+        """Match tracks to detections of the same class; (unmatched track indices, unmatched detection indices)."""
+        if not track_indices or len(detections) == 0:
+            return track_indices, list(range(len(detections)))
+        predicted = np.array([self._tracks[i].filter.box for i in track_indices], np.float32)
+        overlaps = iou_matrix(predicted, detections.xyxy)
+        distance = _centre_distance(predicted, detections.xyxy)
+        classes = np.array([self._tracks[i].class_id for i in track_indices])
+        near = (overlaps >= min_iou) | (distance <= self._config.max_centre_distance)
+        allowed = near & (classes[:, None] == detections.class_id[None, :])
+        cost = 1.0 - overlaps + self._config.distance_weight * distance
+        if detections.features is not None and self._config.appearance_weight > 0:
+            known = [self._tracks[i].feature for i in track_indices]
+            if all(f is not None for f in known):
+                similarity = np.array(known) @ detections.features.T
+                cost = cost + self._config.appearance_weight * (1.0 - similarity)
+        cost = np.where(allowed, cost, 1e6)
+        rows, columns = linear_sum_assignment(cost)
+        matched_tracks, matched_detections = set(), set()
+        for r, c in zip(rows, columns, strict=True):
+            if not allowed[r, c]:
+                continue
+            track = self._tracks[track_indices[r]]
+            box = detections.xyxy[c]
+            track.filter.update(box)
+            track.box = box.copy()
+            track.score = float(detections.confidence[c])
+            if detections.features is not None:
+                feature = detections.features[c]
+                if track.feature is None:
+                    track.feature = feature
+                else:
+                    blended = APPEARANCE_MEMORY * track.feature + (1 - APPEARANCE_MEMORY) * feature
+                    track.feature = blended / max(1e-6, float(np.linalg.norm(blended)))
+            track.last_seen_s = at_s
+            track.hits += 1
+            track.confirmed = track.confirmed or track.hits >= self._config.confirm_hits
+            if track.score > track.best_score:
+                track.best_score, track.best_box, track.best_at_s = track.score, box.copy(), at_s
+            matched_tracks.add(r)
+            matched_detections.add(c)
+        return (
+            [index for k, index in enumerate(track_indices) if k not in matched_tracks],
+            [c for c in range(len(detections)) if c not in matched_detections],
+        )
+
+    def _new_track(self, detections: Detections, j: int, at_s: float) -> Track:
+        box = detections.xyxy[j]
+        score = float(detections.confidence[j])
+        track = Track(
+            track_id=self._next_id,
+            class_id=int(detections.class_id[j]),
+            filter=KalmanBox(box),
+            score=score,
+            start_s=at_s,
+            last_seen_s=at_s,
+            confirmed=self._config.confirm_hits <= 1,
+            box=box.copy(),
+            best_score=score,
+            best_box=box.copy(),
+            best_at_s=at_s,
+            feature=detections.features[j] if detections.features is not None else None,
+        )
+        self._next_id += 1
+        return track
+
+
+def _centre_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance between the centres of every pair of boxes, in heights of the ``a`` box."""
+    ca = (a[:, :2] + a[:, 2:]) / 2
+    cb = (b[:, :2] + b[:, 2:]) / 2
+    heights = np.maximum(a[:, 3] - a[:, 1], 1.0)
+    return np.asarray(np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2) / heights[:, None])

@@ -1,0 +1,110 @@
+"""The tracker and the region planner on made-up detections and pictures; the pipeline on real footage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sharpeyes.analytics.detections import Detections
+from sharpeyes.analytics.mot import evaluate, read_mot
+from sharpeyes.analytics.offline import analyze_file
+from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
+from sharpeyes.analytics.regions import MotionDetector, plan_crops, tiles
+from sharpeyes.analytics.tracker import Tracker
+from sharpeyes.core.settings import AnalyticsSettings
+from sharpeyes.services.models import ModelService
+
+DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+
+
+def _people(boxes: list[tuple[float, float]], colours: list[int], score: float = 0.9) -> Detections:
+    xyxy = np.array([[x, y, x + 40, y + 100] for x, y in boxes], np.float32).reshape(-1, 4)
+    features = np.zeros((len(boxes), 8), np.float32)
+    for i, colour in enumerate(colours):
+        features[i, colour] = 1.0
+    return Detections(xyxy, np.full(len(boxes), score, np.float32), np.zeros(len(boxes), np.int64), features)
+
+
+def test_two_people_crossing_keep_their_ids() -> None:
+    tracker = Tracker()
+    ids_by_colour: dict[int, set[int]] = {0: set(), 1: set()}
+    for step in range(30):
+        a, b = 100 + 10 * step, 400 - 10 * step  # they pass each other at step 15
+        seen = tracker.update(_people([(a, 200), (b, 205)], [0, 1]), step * 0.2, frame_interval_s=0.2)
+        for obj in seen:
+            colour = 0 if abs(obj.xyxy[0] - a) < abs(obj.xyxy[0] - b) else 1
+            if abs(a - b) > 30:  # while apart, the position tells who is who
+                ids_by_colour[colour].add(obj.track_id)
+    assert ids_by_colour == {0: {1}, 1: {2}}
+
+
+def test_a_person_unseen_for_a_while_comes_back_with_the_same_id() -> None:
+    tracker = Tracker()
+    for step in range(10):
+        tracker.update(_people([(100 + 5 * step, 200)], [0]), step * 0.2, frame_interval_s=0.2)
+    for step in range(10, 15):  # hidden for a second
+        assert tracker.update(Detections.empty(), step * 0.2, frame_interval_s=0.2) == []
+    back = tracker.update(_people([(100 + 5 * 15, 200)], [0]), 15 * 0.2, frame_interval_s=0.2)
+    assert [obj.track_id for obj in back] == [1]
+    ended = tracker.finish()
+    assert [t.track_id for t in ended] == [1]
+    assert ended[0].best_score == pytest.approx(0.9)
+
+
+def test_a_single_flash_never_becomes_a_track() -> None:
+    tracker = Tracker()
+    assert tracker.update(_people([(50, 50)], [0]), 0.0) == []
+    assert tracker.update(Detections.empty(), 0.2) == []
+    assert tracker.finish() == []
+
+
+def test_crops_cover_what_moved_at_full_resolution() -> None:
+    width, height, size = 1920, 1080, 416
+    crops = plan_crops(width, height, [(100, 100, 140, 200), (180, 120, 220, 220), (1800, 1000, 1900, 1080)], size)
+    assert len(crops) == 2, "nearby boxes share a crop"
+    assert all(x2 - x1 == size and y2 - y1 == size for x1, y1, x2, y2 in crops)
+    assert all(x1 >= 0 and x2 <= width and y1 >= 0 and y2 <= height for x1, y1, x2, y2 in crops)
+    big = plan_crops(width, height, [(0, 0, 1200, 900)], size)
+    assert len(big) > 4, "a large moving area is tiled, not shrunk"
+    covered = np.zeros((height, width), bool)
+    for x1, y1, x2, y2 in tiles(width, height, size):
+        covered[y1:y2, x1:x2] = True
+    assert covered.all()
+
+
+def test_motion_is_found_where_something_moved() -> None:
+    motion = MotionDetector()
+    still = np.full((240, 320, 3), 90, np.uint8)
+    assert motion.update(still) == []
+    moved = still.copy()
+    moved[100:140, 200:230] = 220
+    (box,) = motion.update(moved)
+    x1, y1, x2, y2 = box
+    assert x1 <= 200
+    assert y1 <= 100
+    assert x2 >= 230
+    assert y2 >= 140
+    assert x2 - x1 < 80
+    assert y2 - y1 < 80
+    assert motion.update(moved) == [], "no change, no motion"
+
+
+def test_people_are_tracked_in_real_footage(nanodet_model: Path) -> None:
+    pets = DATA / "pets09-s2l1"
+    if not pets.exists():
+        pytest.skip(f"{pets} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    clip = pets / "pets09-s2l1.mp4"
+    detector = ModelService(nanodet_model.parent).detector(AnalyticsSettings(), score_threshold=0.15)
+    analyzer = Analyzer(detector, AnalyzerConfig(fps=5, min_height_px=50, classes=frozenset({0})))
+    result = analyze_file(clip, analyzer, 5.0, max_frames=200)
+    frames = set(result.sampled_frames)
+    assert 90 <= len(frames) <= 110, "5 of the clip's 10 frames a second"
+    truth = [row for row in read_mot(pets / "gt" / "gt.txt", min_confidence=1) if row.frame in frames]
+    scores = evaluate(truth, result.rows)
+    assert scores.recall >= 0.75
+    assert scores.precision >= 0.65
+    assert scores.mota >= 0.35  # the first 20 s; bench/accuracy.py scores the whole clip
+    assert analyzer.stats.detector_calls < 6 * len(frames), "motion gating looks at less than the whole frame"

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sharpeyes.analytics.mot import read_mot
+from sharpeyes.cli.main import app
+from tests.support.clips import make_test_clip
+
+runner = CliRunner()
+
+
+def test_analyze_writes_mot_rows_for_a_video(tmp_path: Path, nanodet_model: Path) -> None:
+    clip = make_test_clip(tmp_path / "bar.mp4", duration_s=8)
+    out = tmp_path / "tracks.txt"
+    args = ["analyze", str(clip), "--mot", str(out), "--fps", "2", "--models-dir", str(nanodet_model.parent)]
+    result = runner.invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    assert "frames analysed" in result.output
+    assert out.exists()
+    assert read_mot(out) == [], "a moving bar is nobody: no tracks, and no error"
+
+
+def test_analyze_refuses_what_it_cannot_use(tmp_path: Path, audio_clip: Path, nanodet_model: Path) -> None:
+    models = ["--models-dir", str(nanodet_model.parent), "--data-dir", str(tmp_path / "data")]
+    no_video = runner.invoke(app, ["analyze", str(audio_clip), "--mot", str(tmp_path / "a.txt"), *models])
+    assert no_video.exit_code == 1
+    assert "no video track" in no_video.output
+    unknown = runner.invoke(app, ["analyze", str(audio_clip), "--mot", "x.txt", "--classes", "person,dragon", *models])
+    assert unknown.exit_code == 2
+    assert "dragon" in unknown.output
+    missing = runner.invoke(app, ["analyze", str(audio_clip), "--mot", "x.txt", "--models-dir", str(tmp_path / "none")])
+    assert missing.exit_code == 1
+    assert "sharpeyes models install" in missing.output
