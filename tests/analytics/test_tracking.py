@@ -13,7 +13,8 @@ from sharpeyes.analytics.mot import evaluate, read_mot
 from sharpeyes.analytics.offline import analyze_file
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.analytics.regions import MotionDetector, plan_crops, tiles
-from sharpeyes.analytics.tracker import Tracker
+from sharpeyes.analytics.rules import RuleEngine, parse_rules
+from sharpeyes.analytics.tracker import TrackedObject, Tracker
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.services.models import ModelService
 
@@ -108,3 +109,28 @@ def test_people_are_tracked_in_real_footage(nanodet_model: Path) -> None:
     assert scores.precision >= 0.65
     assert scores.mota >= 0.35  # the first 20 s; bench/accuracy.py scores the whole clip
     assert analyzer.stats.detector_calls < 6 * len(frames), "motion gating looks at less than the whole frame"
+
+
+def test_line_crossings_counted_from_tracks_agree_with_the_ground_truth(nanodet_model: Path) -> None:
+    pets = DATA / "pets09-s2l1"
+    if not pets.exists():
+        pytest.skip(f"{pets} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    document: dict[str, object] = {
+        "rules": [{"id": "middle", "type": "line_crossing", "line": [[0.5, 0.0], [0.5, 1.0]], "classes": ["person"]}]
+    }
+    detector = ModelService(nanodet_model.parent).detector(AnalyticsSettings(), score_threshold=0.15)
+    analyzer = Analyzer(detector, AnalyzerConfig(fps=5, min_height_px=50, classes=frozenset({0})))
+    result = analyze_file(pets / "pets09-s2l1.mp4", analyzer, 5.0, max_frames=300, rules=parse_rules(document))
+    frames = set(result.sampled_frames)
+    truth = RuleEngine(parse_rules(document), 768, 576)
+    by_frame: dict[int, list[TrackedObject]] = {}
+    for row in read_mot(pets / "gt" / "gt.txt", min_confidence=1):
+        if row.frame in frames:
+            box = np.array([row.x, row.y, row.x + row.w, row.y + row.h], np.float32)
+            by_frame.setdefault(row.frame, []).append(TrackedObject(row.track_id, 0, box, 1.0))
+    for frame in sorted(frames):
+        truth.update(by_frame.get(frame, []), frame / 10)
+    expected = sum(truth.counts["middle"].values())
+    counted = len([e for e in result.events if e.hit.rule_id == "middle"])
+    assert expected >= 5
+    assert abs(counted - expected) <= max(2, expected // 4), (counted, expected)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -15,11 +16,25 @@ def test_analyze_writes_mot_rows_for_a_video(tmp_path: Path, nanodet_model: Path
     clip = make_test_clip(tmp_path / "bar.mp4", duration_s=8)
     out = tmp_path / "tracks.txt"
     args = ["analyze", str(clip), "--mot", str(out), "--fps", "2", "--models-dir", str(nanodet_model.parent)]
-    result = runner.invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+    args += ["--data-dir", str(tmp_path / "data")]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "frames analysed" in result.output
     assert out.exists()
     assert read_mot(out) == [], "a moving bar is nobody: no tracks, and no error"
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "zones: [{id: all, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]]}]\nrules: [{type: intrusion, zone: all}]\n"
+    )
+    events = tmp_path / "events.json"
+    with_rules = runner.invoke(app, [*args, "--rules", str(rules), "--events", str(events)])
+    assert with_rules.exit_code == 0, with_rules.output
+    assert json.loads(events.read_text()) == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules: [{type: intrusion}]\n")
+    refused = runner.invoke(app, [*args, "--rules", str(bad), "--events", str(events)])
+    assert refused.exit_code == 1
+    assert "needs a zone" in refused.output
 
 
 def test_analyze_refuses_what_it_cannot_use(tmp_path: Path, audio_clip: Path, nanodet_model: Path) -> None:

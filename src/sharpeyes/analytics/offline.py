@@ -12,6 +12,7 @@ import numpy as np
 
 from sharpeyes.analytics.mot import MotRow
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerStats
+from sharpeyes.analytics.rules import Rule, RuleEngine, RuleHit
 from sharpeyes.core.errors import InvalidInputError
 
 Progress = Callable[[int, int | None], None]
@@ -19,8 +20,16 @@ Progress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True, slots=True)
+class OfflineEvent:
+    frame: int
+    """1-based."""
+    hit: RuleHit
+
+
+@dataclass(frozen=True, slots=True)
 class OfflineResult:
     rows: list[MotRow]
+    events: list[OfflineEvent]
     sampled_frames: list[int]
     """1-based numbers of the frames analysed (all frames when no rate was given)."""
     stats: AnalyzerStats
@@ -66,13 +75,21 @@ def analyze_file(
     progress: Progress | None = None,
     *,
     max_frames: int | None = None,
+    rules: list[Rule] | None = None,
 ) -> OfflineResult:
+    """Tracks (and, with ``rules``, the rules they break) in the file."""
     rows: list[MotRow] = []
+    events: list[OfflineEvent] = []
     sampled: list[int] = []
+    engine: RuleEngine | None = None
     for index, at_s, image in sample_frames(path, fps, progress, max_frames=max_frames):
         sampled.append(index + 1)
-        for seen in analyzer.process(image, at_s):
-            x1, y1, x2, y2 = (float(v) for v in seen.xyxy)
-            rows.append(MotRow(index + 1, seen.track_id, x1, y1, x2 - x1, y2 - y1, seen.score))
+        seen = analyzer.process(image, at_s)
+        for obj in seen:
+            x1, y1, x2, y2 = (float(v) for v in obj.xyxy)
+            rows.append(MotRow(index + 1, obj.track_id, x1, y1, x2 - x1, y2 - y1, obj.score))
+        if rules:
+            engine = engine or RuleEngine(rules, image.shape[1], image.shape[0])
+            events.extend(OfflineEvent(index + 1, hit) for hit in engine.update(seen, at_s))
     analyzer.tracker.finish()
-    return OfflineResult(rows, sampled, analyzer.stats)
+    return OfflineResult(rows, events, sampled, analyzer.stats)

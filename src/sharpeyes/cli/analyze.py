@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sharpeyes.analytics.detections import COCO_CLASSES
 from sharpeyes.analytics.mot import write_mot
 from sharpeyes.analytics.offline import analyze_file
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
+from sharpeyes.analytics.rules import parse_rules
 from sharpeyes.cli.models import ModelsDirOption
 from sharpeyes.cli.options import ConfigOption, DataDirOption, console, fail, settings_from
-from sharpeyes.core.errors import SharpEyesError
+from sharpeyes.core.errors import InvalidInputError, SharpEyesError
 from sharpeyes.services.models import ModelService
 
 TRACKING_THRESHOLD = 0.15
@@ -32,6 +35,13 @@ def analyze(
         typer.Option("--classes", help="Comma-separated COCO classes to track, e.g. person,car (default all)."),
     ] = None,
     min_height: Annotated[int, typer.Option("--min-height", min=0, help="Ignore objects shorter than this (px).")] = 0,
+    rules_file: Annotated[
+        Path | None,
+        typer.Option("--rules", exists=True, dir_okay=False, help="Zones and rules (JSON or YAML), as a camera's."),
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option("--events", help="Write the rules' events here (JSON); needs --rules.")
+    ] = None,
     models_dir: ModelsDirOption = None,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
@@ -45,7 +55,10 @@ def analyze(
         if unknown:
             fail(f"--classes: unknown {', '.join(unknown)} (COCO names such as person, car, bicycle)", 2)
         wanted = frozenset(COCO_CLASSES.index(name) for name in names)
+    if events is not None and rules_file is None:
+        fail("--events needs --rules (the zones and rules to judge)", 2)
     try:
+        rules = parse_rules(_document(rules_file)) if rules_file is not None else None
         detector = ModelService(models_dir or settings.models_dir).detector(
             settings.analytics, score_threshold=TRACKING_THRESHOLD
         )
@@ -54,11 +67,23 @@ def analyze(
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("frames", total=None)
             result = analyze_file(
-                video, analyzer, fps, lambda done, total: progress.update(task, completed=done, total=total)
+                video,
+                analyzer,
+                fps,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                rules=rules,
             )
     except SharpEyesError as err:
         fail(err.message)
     rows = write_mot(mot, result.rows)
+    if events is not None:
+        listed = [
+            {"frame": e.frame, "at_s": round(e.hit.at_s, 3), "rule": e.hit.rule_id, "type": e.hit.kind}
+            | {"track_ids": list(e.hit.track_ids), "detail": e.hit.detail, "data": e.hit.data}
+            for e in result.events
+        ]
+        events.write_text(json.dumps(listed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        console.print(f"{len(listed)} events → {events}", highlight=False)
     stats = result.stats
     tracks = len({row.track_id for row in result.rows})
     console.print(
@@ -66,3 +91,13 @@ def analyze(
         f"{stats.detector_calls / max(1, stats.frames):.2f} detector calls per frame",
         highlight=False,
     )
+
+
+def _document(path: Path) -> dict[str, object]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except (OSError, yaml.YAMLError) as err:
+        raise InvalidInputError(f"{path.name}: cannot be read ({err})", code="bad_rule") from err
+    if not isinstance(loaded, dict):
+        raise InvalidInputError(f'{path.name}: expected {{"zones": [...], "rules": [...]}}', code="bad_rule")
+    return loaded

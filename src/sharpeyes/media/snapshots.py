@@ -6,11 +6,13 @@ import io
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import cast
 
 import av
 from PIL import Image
 
+from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.media.relay import GopView
 
@@ -22,6 +24,8 @@ class Snapshot:
     height: int
     received_s: float
     """Monotonic time the newest packet in the picture arrived."""
+    frame_at: datetime
+    """The same moment on the wall clock (fixed when the picture is taken, so it does not jitter)."""
 
 
 class SnapshotTaker:
@@ -49,7 +53,9 @@ class SnapshotTaker:
         picture = latest_picture(gop)
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=self._quality)
-        return Snapshot(buffer.getvalue(), picture.width, picture.height, gop.packets[-1].received_s)
+        received_s = gop.packets[-1].received_s
+        frame_at = utcnow() - timedelta(seconds=max(0.0, time.monotonic() - received_s))
+        return Snapshot(buffer.getvalue(), picture.width, picture.height, received_s, frame_at)
 
 
 def latest_picture(gop: GopView | None) -> Image.Image:

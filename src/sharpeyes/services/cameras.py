@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -129,8 +128,7 @@ class CameraService:
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
         snapshot = self._streams.snapshot(camera_id, profile)
-        age = timedelta(seconds=max(0.0, time.monotonic() - snapshot.received_s))
-        return SnapshotImage(snapshot.jpeg, utcnow() - age)
+        return SnapshotImage(snapshot.jpeg, snapshot.frame_at)
 
     def sync_sessions(self) -> None:
         """Register every networked camera in the store with the stream manager, and no other."""
