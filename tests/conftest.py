@@ -16,6 +16,7 @@ from sharpeyes.core.settings import Settings
 from tests.support.clips import make_audio_only_clip, make_test_clip
 
 ADMIN_PASSWORD = "correct-horse-battery"
+MODELS = Path(os.environ.get("SHARPEYES_TEST_MODELS") or Path(__file__).resolve().parents[1] / ".models")
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("SHARPEYES_STREAMS__READ_TIMEOUT_S", "2")
     monkeypatch.setenv("SHARPEYES_STREAMS__OPEN_TIMEOUT_S", "3")
     monkeypatch.setenv("SHARPEYES_STREAMS__RECONNECT_MAX_S", "2")
+    monkeypatch.setenv("SHARPEYES_ANALYTICS__MODELS_DIR", str(MODELS))
     return load_settings(None, data_dir=tmp_path / "data")
 
 
@@ -65,8 +67,7 @@ def audio_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def nanodet_model() -> Path:
     """The detector `make test` installs (`sharpeyes models install --models-dir .models`)."""
-    folder = Path(os.environ.get("SHARPEYES_TEST_MODELS") or Path(__file__).resolve().parents[1] / ".models")
-    path = folder / "nanodet-m.onnx"
+    path = MODELS / "nanodet-m.onnx"
     if not path.exists():
-        pytest.fail(f"{path} is missing: `make test` installs it (sharpeyes models install --models-dir {folder})")
+        pytest.fail(f"{path} is missing: `make test` installs it (sharpeyes models install --models-dir {MODELS})")
     return path

@@ -64,7 +64,8 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     guarded = [Depends(current_user)]
     max_mb = settings.imports.max_upload_mb
     api.include_router(
-        cameras_router(services.cameras, services.inventory, services.recordings, max_mb), dependencies=guarded
+        cameras_router(services.cameras, services.inventory, services.recordings, services.analysis, max_mb),
+        dependencies=guarded,
     )
     media_guarded = [Depends(media_user_dependency(services.accounts))]
     api.include_router(
@@ -75,7 +76,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
     api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
-    api.include_router(events_router(services.events), dependencies=guarded)
+    api.include_router(events_router(services.events, services.analysis), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

@@ -21,6 +21,7 @@ from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
+from sharpeyes.workers.analysis import AnalysisRunner
 from sharpeyes.workers.coverage import CoverageRecorder
 from sharpeyes.workers.periodic import Job, PeriodicJobs
 from sharpeyes.workers.streams import StreamSupervisor
@@ -125,7 +126,7 @@ def _serve(runtime: Runtime) -> None:
             Job("live playlists", 5.0, services.live.tend),
         ]
     )
-    web = create_app(settings, services, workers=[supervisor, jobs, coverage])
+    web = create_app(settings, services, workers=[supervisor, jobs, coverage, AnalysisRunner(services.analysis)])
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False
     )

@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from sharpeyes.analytics.detector import Detector
+from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.core.settings import Settings
 from sharpeyes.core.urls import redact_text
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
@@ -21,10 +24,13 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.models import ModelService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.sites import SiteService
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +70,18 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
         ),
         events=events,
+        analysis=AnalysisService(sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events"),
     )
     return Runtime(settings, engine, services, streams)
+
+
+def _detector(settings: Settings) -> Detector | None:
+    """The configured detector, or None (logged) when it is not installed: the platform runs without analysis."""
+    try:
+        return ModelService(settings.models_dir).detector(settings.analytics)
+    except SharpEyesError as err:
+        logger.warning("video analysis is off: %s", err.message)
+        return None
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -19,6 +19,12 @@ class EventType(enum.StrEnum):
     """A camera that failed the diagnosis passes again."""
     STORAGE_LOW = "storage.low_space"
     """The recordings disk fell under its free-space threshold; the oldest segments were evicted."""
+    INTRUSION = "analytics.intrusion"
+    LOITERING = "analytics.loitering"
+    CROWD = "analytics.crowd"
+    LEFT_OBJECT = "analytics.left_object"
+    LINE_CROSSING = "analytics.line_crossing"
+    """Analytics rules broken (``data`` has the rule, track ids, boxes, snapshot and clip)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
@@ -32,3 +33,4 @@ class Services:
     health: HealthService
     quality: QualityService
     events: EventService
+    analysis: AnalysisService

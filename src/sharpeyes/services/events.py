@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.clock import check_range
+from sharpeyes.core.errors import NotFoundError
 from sharpeyes.core.events import Event, EventType
 from sharpeyes.store.events import EventRepository
 
@@ -25,6 +26,13 @@ class EventService:
             "event %s%s: %s", event.type.value, f" on camera {event.camera_id}" if event.camera_id else "", event.detail
         )
         return event_id
+
+    def get(self, event_id: int) -> Event:
+        with self._sessions() as db:
+            event = EventRepository(db).get(event_id)
+        if event is None:
+            raise NotFoundError(f"no event {event_id}", code="event_not_found")
+        return event
 
     def find(
         self,

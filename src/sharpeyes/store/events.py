@@ -28,6 +28,12 @@ class EventRepository:
         self._db.flush()
         return row.id
 
+    def get(self, event_id: int) -> Event | None:
+        row = self._db.get(EventRow, event_id)
+        if row is None:
+            return None
+        return Event(EventType(row.type), as_utc(row.at), row.detail, row.camera_id, dict(row.data), row.id)
+
     def find(
         self,
         *,

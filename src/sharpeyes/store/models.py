@@ -118,6 +118,16 @@ class RecordingPlanRow(Base):
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), doc="When this plan took effect")
 
 
+class AnalysisPlanRow(Base):
+    __tablename__ = "analysis_plans"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    fps: Mapped[float] = mapped_column(Float, default=5.0)
+    min_height_px: Mapped[int] = mapped_column(default=0)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, doc="zones and rules as written")
+
+
 class SegmentRow(Base):
     __tablename__ = "segments"
     __table_args__ = (Index("ix_segments_camera_id_start", "camera_id", "start"),)

@@ -4,11 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
+from sharpeyes.api.schemas.analysis import AnalysisPlanOut
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem, ProfileQuery
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
+from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService, CameraView
 from sharpeyes.services.inventory import InventoryService
@@ -16,7 +18,11 @@ from sharpeyes.services.recordings import RecordingService
 
 
 def cameras_router(
-    cameras: CameraService, inventory: InventoryService, recordings: RecordingService, max_upload_mb: int
+    cameras: CameraService,
+    inventory: InventoryService,
+    recordings: RecordingService,
+    analysis: AnalysisService,
+    max_upload_mb: int,
 ) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
@@ -44,11 +50,18 @@ def cameras_router(
 
     @router.patch("/{camera_id}", responses={409: {"model": Problem}})
     def update_camera(camera_id: str, body: CameraPatch) -> CameraOut:
-        """Change the given fields; ``recording`` sets the recording plan."""
-        changes = body.model_dump(exclude_unset=True, exclude={"recording"})
+        """Change the given fields; ``recording`` sets the recording plan, ``analytics`` the analysis plan."""
+        changes = body.model_dump(exclude_unset=True, exclude={"recording", "analytics"})
+        if body.analytics is not None:
+            analysis.set_plan(camera_id, body.analytics.to_plan())
         if body.recording is not None:
             recordings.set_plan(camera_id, body.recording.to_plan())
         return _out(cameras.update(camera_id, changes) if changes else cameras.get(camera_id))
+
+    @router.get("/{camera_id}/analytics")
+    def camera_analytics(camera_id: str) -> AnalysisPlanOut:
+        """The camera's analysis plan, and whether a worker runs it now."""
+        return AnalysisPlanOut.from_plan(analysis.plan(camera_id), camera_id in analysis.running())
 
     @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
     def remove_camera(camera_id: str) -> None:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sharpeyes.api.schemas.analysis import AnalysisPlanIn
 from sharpeyes.api.schemas.common import CameraStatusOut
 from sharpeyes.api.schemas.recordings import RecordingPlanIn, RecordingPlanOut
 from sharpeyes.core.areas import SiteType
@@ -45,6 +46,7 @@ class CameraPatch(BaseModel):
     longitude: float | None = None
     latitude: float | None = None
     recording: RecordingPlanIn | None = Field(None, description="The recording plan.")
+    analytics: AnalysisPlanIn | None = Field(None, description="The analysis plan (zones, rules).")
 
 
 class CameraOut(BaseModel):

@@ -1,0 +1,227 @@
+"""Live video analysis: per camera, a plan (on/off, rate, zones, rules) and, while it is on, a worker that takes the
+camera's sub-stream at that rate, runs the shared analysis path, and records each rule broken as an event with a
+snapshot (boxes drawn) and a link to the recording around it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from sqlalchemy.orm import Session, sessionmaker
+
+from sharpeyes.analytics.detections import COCO_CLASSES
+from sharpeyes.analytics.detector import Detector
+from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
+from sharpeyes.analytics.rules import RuleEngine, RuleHit, parse_rules
+from sharpeyes.analytics.tracker import TrackedObject
+from sharpeyes.core.analysis_plan import AnalysisPlan
+from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import InvalidInputError, NotFoundError, SharpEyesError
+from sharpeyes.core.events import Event, EventType
+from sharpeyes.media.frames import FrameSampler
+from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.events import EventService
+from sharpeyes.store.analysis import AnalysisRepository
+from sharpeyes.store.cameras import CameraRepository
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = {
+    "intrusion": EventType.INTRUSION,
+    "loitering": EventType.LOITERING,
+    "crowd": EventType.CROWD,
+    "left_object": EventType.LEFT_OBJECT,
+    "line_crossing": EventType.LINE_CROSSING,
+}
+CLIP_BEFORE_S = 10.0
+CLIP_AFTER_S = 10.0
+
+
+class AnalysisService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        streams: StreamManager | None,
+        detector: Callable[[], Detector | None],
+        events: EventService,
+        snapshots_dir: Path,
+    ) -> None:
+        """``detector`` opens the detector when analysis first runs; None from it: no model here (plans can still
+        be set)."""
+        self._sessions = sessions
+        self._streams = streams
+        self._open_detector = detector
+        self._detector: Detector | None = None
+        self._events = events
+        self._snapshots_dir = snapshots_dir
+        self._lock = threading.Lock()
+        self._workers: dict[str, _Worker] = {}
+
+    def plan(self, camera_id: str) -> AnalysisPlan:
+        with self._sessions() as db:
+            _require(db, camera_id)
+            return AnalysisRepository(db).plan(camera_id) or AnalysisPlan()
+
+    def set_plan(self, camera_id: str, plan: AnalysisPlan) -> AnalysisPlan:
+        if not 0.2 <= plan.fps <= 25:
+            raise InvalidInputError("analytics.fps: give 0.2 to 25 frames a second", code="bad_fps", field="fps")
+        parse_rules(plan.document)  # refuse bad zones and rules now, naming them
+        with self._sessions.begin() as db:
+            _require(db, camera_id)
+            AnalysisRepository(db).set_plan(camera_id, plan)
+        self.reconcile()
+        return plan
+
+    def snapshot(self, event_id: int) -> bytes:
+        """The JPEG kept with an analytics event (boxes drawn)."""
+        event = self._events.get(event_id)
+        name = event.data.get("snapshot")
+        path = (self._snapshots_dir / str(name)).resolve() if name else None
+        if path is None or self._snapshots_dir.resolve() not in path.parents or not path.is_file():
+            raise NotFoundError(f"event {event_id} has no snapshot", code="no_snapshot")
+        return path.read_bytes()
+
+    def running(self) -> set[str]:
+        with self._lock:
+            return {camera_id for camera_id, worker in self._workers.items() if worker.alive}
+
+    def reconcile(self) -> int:
+        """Run a worker for every enabled plan (restarting changed or failed ones) and none for others."""
+        if self._streams is None:
+            return 0
+        with self._sessions() as db:
+            plans = AnalysisRepository(db).enabled()
+        if plans and self._detector is None:
+            self._detector = self._open_detector()
+        if self._detector is None:
+            return 0
+        started = 0
+        with self._lock:
+            for camera_id in list(self._workers):
+                worker = self._workers[camera_id]
+                if camera_id not in plans or worker.plan != plans[camera_id] or not worker.alive:
+                    worker.stop()
+                    del self._workers[camera_id]
+            for camera_id, plan in plans.items():
+                if camera_id in self._workers:
+                    continue
+                worker = _Worker(camera_id, plan, self._streams, self._detector, self._events, self._snapshots_dir)
+                if worker.start():
+                    self._workers[camera_id] = worker
+                    started += 1
+        return started
+
+    def shutdown(self) -> None:
+        with self._lock:
+            workers, self._workers = list(self._workers.values()), {}
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(5.0)
+
+
+class _Worker:
+    """One camera's analysis thread."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        plan: AnalysisPlan,
+        streams: StreamManager,
+        detector: Detector,
+        events: EventService,
+        snapshots_dir: Path,
+    ) -> None:
+        self.camera_id = camera_id
+        self.plan = plan
+        self._streams = streams
+        self._detector = detector
+        self._events = events
+        self._snapshots_dir = snapshots_dir
+        self._rules = parse_rules(plan.document)
+        self._sampler: FrameSampler | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"analysis-{camera_id}", daemon=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> bool:
+        try:
+            session = self._streams.acquire(self.camera_id, "sub")
+        except SharpEyesError as err:
+            logger.warning("camera %s: analysis cannot start: %s", self.camera_id, err.message)
+            return False
+        self._session = session
+        self._sampler = FrameSampler(session.relay, self.plan.fps, f"analysis-{self.camera_id}")
+        self._thread.start()
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.stop()
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        assert self._sampler is not None
+        analyzer = Analyzer(self._detector, AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px))
+        engine: RuleEngine | None = None
+        try:
+            for at_s, image in self._sampler:
+                if self._stop.is_set():
+                    break
+                seen = analyzer.process(image, at_s)
+                if engine is None:
+                    engine = RuleEngine(self._rules, image.shape[1], image.shape[0])
+                now = utcnow()
+                for hit in engine.update(seen, at_s, now.astimezone().time()):
+                    self._record(hit, seen, image)
+        except Exception:
+            logger.exception("camera %s: analysis failed; it restarts at the next check", self.camera_id)
+        finally:
+            self._streams.release(self._session)
+
+    def _record(self, hit: RuleHit, seen: list[TrackedObject], image: np.ndarray) -> None:
+        at = utcnow()
+        involved = [obj for obj in seen if obj.track_id in hit.track_ids]
+        snapshot = self._snapshot(at.strftime("%Y%m%dT%H%M%S%f"), hit, seen, image)
+        start = (at - timedelta(seconds=CLIP_BEFORE_S)).isoformat()
+        end = (at + timedelta(seconds=CLIP_AFTER_S)).isoformat()
+        data = {
+            "rule": hit.rule_id,
+            "track_ids": list(hit.track_ids),
+            "boxes": [[round(float(v), 1) for v in obj.xyxy] for obj in involved],
+            "classes": [COCO_CLASSES[obj.class_id] for obj in involved],
+            "snapshot": snapshot,
+            "clip": {"start": start, "end": end},
+            **hit.data,
+        }
+        self._events.record(Event(EVENT_TYPES[hit.kind], at, hit.detail, self.camera_id, data))
+
+    def _snapshot(self, stamp: str, hit: RuleHit, seen: list[TrackedObject], image: np.ndarray) -> str:
+        """The frame with every tracked box drawn (the rule's objects in red), kept beside the events."""
+        picture = Image.fromarray(image[:, :, ::-1])
+        draw = ImageDraw.Draw(picture)
+        for obj in seen:
+            colour = (230, 30, 30) if obj.track_id in hit.track_ids else (40, 200, 80)
+            draw.rectangle([float(v) for v in obj.xyxy], outline=colour, width=3)
+            draw.text((float(obj.xyxy[0]) + 3, float(obj.xyxy[1]) + 2), f"{obj.track_id}", fill=colour)
+        name = f"{self.camera_id}/{stamp}-{hit.rule_id}.jpg"
+        path = self._snapshots_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(path, format="JPEG", quality=85)
+        return name
+
+
+def _require(db: Session, camera_id: str) -> None:
+    if CameraRepository(db).get(camera_id) is None:
+        raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")

@@ -1,0 +1,71 @@
+"""Live analysis of a camera: a plan set through the API, a worker on the sub-stream, rule events with snapshots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sharpeyes.cli.wiring import Runtime
+from tests.support.waiting import wait_for
+
+DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+EVERYWHERE = {"id": "all", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
+
+
+def _events(client: TestClient, auth: dict[str, str], camera_id: str, kind: str) -> list[dict[str, Any]]:
+    answer = client.get("/api/v1/events", params={"camera_id": camera_id, "type": kind}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()
+    return found
+
+
+def test_people_walking_in_raise_intrusion_events_with_snapshots(
+    client: TestClient, auth: dict[str, str], runtime: Runtime, nanodet_model: Path
+) -> None:
+    clip = DATA / "pets09-s2l1" / "pets09-s2l1.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    camera_id = client.post(
+        "/api/v1/cameras", json={"name": "square", "source_url": clip.as_uri()}, headers=auth
+    ).json()["id"]
+    plan = {
+        "enabled": True,
+        "fps": 4,
+        "zones": [EVERYWHERE],
+        "rules": [{"id": "entry", "type": "intrusion", "zone": "all"}],
+    }
+    answer = client.patch(f"/api/v1/cameras/{camera_id}", json={"analytics": plan}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    analytics = client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()
+    assert analytics["running"], "setting an enabled plan starts its worker"
+    events = wait_for(lambda: _events(client, auth, camera_id, "analytics.intrusion"), 60, "an intrusion event")
+    event = events[0]
+    assert event["data"]["rule"] == "entry"
+    assert event["data"]["classes"] == ["person"]
+    assert len(event["data"]["boxes"]) == len(event["data"]["track_ids"]) == 1
+    assert set(event["data"]["clip"]) == {"start", "end"}
+    picture = client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", headers=auth)
+    assert picture.status_code == 200
+    assert picture.content[:2] == b"\xff\xd8"
+    off = client.patch(f"/api/v1/cameras/{camera_id}", json={"analytics": {**plan, "enabled": False}}, headers=auth)
+    assert off.status_code == 200
+    assert not client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()["running"]
+
+
+def test_a_bad_plan_is_refused_naming_the_zone(client: TestClient, auth: dict[str, str], clip: Path) -> None:
+    camera_id = client.post("/api/v1/cameras", json={"name": "gate", "source_url": clip.as_uri()}, headers=auth).json()[
+        "id"
+    ]
+    twisted = {"id": "bow", "polygon": [[0, 0], [1, 1], [1, 0], [0, 1]]}
+    answer = client.patch(
+        f"/api/v1/cameras/{camera_id}", json={"analytics": {"enabled": True, "zones": [twisted]}}, headers=auth
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "bad_zone"
+    assert "zone bow" in answer.json()["detail"]
+    assert not client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()["enabled"]
+    assert client.get("/api/v1/events/999/snapshot.jpg", headers=auth).status_code == 404
