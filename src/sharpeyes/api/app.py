@@ -18,7 +18,7 @@ from sharpeyes.api.routers.areas import areas_router, sites_router
 from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
-from sharpeyes.api.routers.events import events_router
+from sharpeyes.api.routers.events import events_router, events_stream_router
 from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
@@ -77,6 +77,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
     api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
     api.include_router(events_router(services.events, services.analysis), dependencies=guarded)
+    api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
     app.include_router(api)
     app.include_router(health_router())
 

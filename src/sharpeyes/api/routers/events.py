@@ -1,16 +1,29 @@
-"""The events timeline: camera faults, quality faults, storage alerts (analytics adds its own)."""
+"""The events timeline: camera faults, quality faults, storage alerts, analytics rules — listed, and streamed over a
+WebSocket as they happen.
 
+Stream protocol: send ``{"token": "<access token>", "camera_id"?: "…", "types"?: ["analytics.intrusion", …]}``
+first; the server answers ``{"type": "ready"}``, then sends each new event as one JSON message (the same fields as
+the list). Errors come as
+``{"type": "error", "code", "detail"}`` before the socket closes."""
+
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.events import EventOut
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.events import EventType
+from sharpeyes.core.errors import SharpEyesError
+from sharpeyes.core.events import Event, EventType
+from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.events import EventService
+
+STREAM_QUEUE = 1000
+FIRST_MESSAGE_S = 10.0
 
 
 def events_router(events: EventService, analysis: AnalysisService) -> APIRouter:
@@ -38,3 +51,62 @@ def events_router(events: EventService, analysis: AnalysisService) -> APIRouter:
         return Response(analysis.snapshot(event_id), media_type="image/jpeg")
 
     return router
+
+
+def events_stream_router(accounts: AccountService, events: EventService) -> APIRouter:
+    router = APIRouter(tags=["events"])
+
+    @router.websocket("/events/live")
+    async def event_stream(websocket: WebSocket) -> None:
+        await websocket.accept()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=STREAM_QUEUE)
+        try:
+            hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
+            await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
+            camera_id = hello.get("camera_id")
+            types = {EventType(t) for t in hello.get("types") or []}
+        except SharpEyesError as err:
+            await _refuse(websocket, err.code, err.message)
+            return
+        except (TimeoutError, ValueError, AttributeError, TypeError):
+            await _refuse(websocket, "bad_hello", 'send {"token": "…", "camera_id"?, "types"?} first')
+            return
+
+        def offer(event: Event) -> None:  # on the recording thread
+            if (camera_id is None or event.camera_id == camera_id) and (not types or event.type in types):
+                with contextlib.suppress(RuntimeError):  # the loop is gone: the listener has left
+                    loop.call_soon_threadsafe(_put, queue, event)
+
+        unsubscribe = events.subscribe(offer)
+        await websocket.send_json({"type": "ready"})
+        listener = asyncio.create_task(websocket.receive())
+        try:
+            while True:
+                getter = asyncio.create_task(queue.get())
+                done, _pending = await asyncio.wait({getter, listener}, return_when=asyncio.FIRST_COMPLETED)
+                if listener in done:
+                    getter.cancel()
+                    if listener.result().get("type") == "websocket.disconnect":
+                        return
+                    listener = asyncio.create_task(websocket.receive())
+                    continue
+                await websocket.send_text(EventOut.model_validate(getter.result()).model_dump_json())
+        except WebSocketDisconnect:
+            return
+        finally:
+            unsubscribe()
+            listener.cancel()
+
+    return router
+
+
+def _put(queue: "asyncio.Queue[Event]", event: Event) -> None:
+    with contextlib.suppress(asyncio.QueueFull):  # a listener that cannot keep up misses events, not memory
+        queue.put_nowait(event)
+
+
+async def _refuse(websocket: WebSocket, code: str, detail: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json({"type": "error", "code": code, "detail": detail})
+        await websocket.close(code=1008)
