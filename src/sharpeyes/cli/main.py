@@ -8,7 +8,7 @@ import typer
 import uvicorn
 from rich.panel import Panel
 
-from sharpeyes.api.app import create_app
+from sharpeyes.api.app import BackgroundWorker, create_app
 from sharpeyes.cli.analyze import analyze
 from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.cameras import cameras_app
@@ -23,6 +23,7 @@ from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.workers.analysis import AnalysisRunner
 from sharpeyes.workers.coverage import CoverageRecorder
+from sharpeyes.workers.mqtt import MqttPublisher
 from sharpeyes.workers.periodic import Job, PeriodicJobs
 from sharpeyes.workers.streams import StreamSupervisor
 
@@ -126,7 +127,14 @@ def _serve(runtime: Runtime) -> None:
             Job("live playlists", 5.0, services.live.tend),
         ]
     )
-    web = create_app(settings, services, workers=[supervisor, jobs, coverage, AnalysisRunner(services.analysis)])
+    workers: list[BackgroundWorker] = [
+        supervisor,
+        jobs,
+        coverage,
+        MqttPublisher(settings.mqtt, services.events),
+        AnalysisRunner(services.analysis),
+    ]
+    web = create_app(settings, services, workers=workers)
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False
     )

@@ -216,6 +216,21 @@ class AnalyticsSettings(_Section):
     )
 
 
+class MqttSettings(_Section):
+    """Publishing events to an MQTT broker (off unless a host is given)."""
+
+    host: str | None = Field(None, title="Broker host", description="MQTT broker to publish events to; empty: off.")
+    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="TCP port of the broker.")
+    username: str | None = Field(None, title="User name", description="Broker login, if it asks for one.")
+    password: str | None = Field(None, title="Password", description="Broker password.")
+    topic_prefix: str = Field(
+        "sharpeyes", min_length=1, title="Topic prefix", description="Topics are PREFIX/events/KIND/TYPE/CAMERA."
+    )
+    queue: int = Field(
+        10_000, ge=10, le=1_000_000, title="Queue", description="Events kept while the broker is unreachable."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one Sharp Eyes installation."""
 
@@ -247,6 +262,7 @@ class Settings(BaseSettings):
     health: HealthSettings = Field(default_factory=HealthSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     @property
     def recordings_dir(self) -> Path:
