@@ -21,7 +21,7 @@ EDGE_PX = 3
 @dataclass(frozen=True, slots=True)
 class AnalyzerConfig:
     fps: float = 5.0
-    refresh_s: float = 2.0
+    refresh_s: float = 6.0
     """Seconds between looks at the whole frame (so objects that stopped moving are not lost)."""
     motion: MotionConfig = field(default_factory=MotionConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)

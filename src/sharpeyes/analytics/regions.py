@@ -18,9 +18,9 @@ Box = tuple[int, int, int, int]
 class MotionConfig:
     scale: int = 4
     """Motion is measured on every ``scale``-th pixel in each direction."""
-    threshold: int = 18
+    threshold: int = 25
     """Change of grey level (0–255) that counts as motion."""
-    min_pixels: int = 6
+    min_pixels: int = 20
     """Smallest moving blob, in sampled pixels."""
 
 
