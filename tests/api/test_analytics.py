@@ -48,6 +48,10 @@ def test_people_walking_in_raise_intrusion_events_with_snapshots(
     assert event["data"]["classes"] == ["person"]
     assert len(event["data"]["boxes"]) == len(event["data"]["track_ids"]) == 1
     assert set(event["data"]["clip"]) == {"start", "end"}
+    stats = client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()["stats"]
+    assert stats["frames"] > 0
+    assert stats["events"] >= 1
+    assert stats["dropped_packets"] == 0
     picture = client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", headers=auth)
     assert picture.status_code == 200
     assert picture.content[:2] == b"\xff\xd8"

@@ -27,6 +27,8 @@ class FrameSampler:
         self._name = name
         self._stop = threading.Event()
         self.decode_errors = 0
+        self.dropped_packets = 0
+        """Packets the relay dropped because analysis fell behind (counted, never queued without bound)."""
 
     def stop(self) -> None:
         self._stop.set()
@@ -45,6 +47,7 @@ class FrameSampler:
                 last_sent = gop.packets[-1].received_s
             while not self._stop.is_set():
                 item = backlog.pop(0) if backlog else subscription.get(0.5)
+                self.dropped_packets = subscription.dropped
                 if item is None:
                     if self._relay.closed:
                         return

@@ -86,6 +86,12 @@ class AnalysisService:
             raise NotFoundError(f"event {event_id} has no snapshot", code="no_snapshot")
         return path.read_bytes()
 
+    def stats(self, camera_id: str) -> dict[str, int]:
+        """Counters of the camera's running worker (empty when none runs)."""
+        with self._lock:
+            worker = self._workers.get(camera_id)
+        return worker.stats() if worker is not None and worker.alive else {}
+
     def running(self) -> set[str]:
         with self._lock:
             return {camera_id for camera_id, worker in self._workers.items() if worker.alive}
@@ -145,6 +151,9 @@ class _Worker:
         self._snapshots_dir = snapshots_dir
         self._rules = parse_rules(plan.document)
         self._sampler: FrameSampler | None = None
+        self._analyzer: Analyzer | None = None
+        self._events_raised = 0
+        self._size_changes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"analysis-{camera_id}", daemon=True)
 
@@ -171,17 +180,34 @@ class _Worker:
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout_s)
 
+    def stats(self) -> dict[str, int]:
+        analyzer, sampler = self._analyzer, self._sampler
+        counters = {"events": self._events_raised, "size_changes": self._size_changes}
+        if analyzer is not None:
+            counters |= {"frames": analyzer.stats.frames, "detector_calls": analyzer.stats.detector_calls}
+        if sampler is not None:
+            counters |= {"dropped_packets": sampler.dropped_packets, "decode_errors": sampler.decode_errors}
+        return counters
+
     def _run(self) -> None:
         assert self._sampler is not None
-        analyzer = Analyzer(self._detector, AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px))
+        config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px)
         engine: RuleEngine | None = None
+        size: tuple[int, ...] = ()
         try:
             for at_s, image in self._sampler:
                 if self._stop.is_set():
                     break
-                seen = analyzer.process(image, at_s)
-                if engine is None:
+                if image.shape != size:  # first frame, or the camera changed resolution: tracks start afresh
+                    if size:
+                        self._size_changes += 1
+                        logger.info("camera %s: picture size now %dx%d", self.camera_id, image.shape[1], image.shape[0])
+                    size = image.shape
+                    self._analyzer = Analyzer(self._detector, config)
                     engine = RuleEngine(self._rules, image.shape[1], image.shape[0])
+                assert self._analyzer is not None
+                assert engine is not None
+                seen = self._analyzer.process(image, at_s)
                 now = utcnow()
                 for hit in engine.update(seen, at_s, now.astimezone().time()):
                     self._record(hit, seen, image)
@@ -206,6 +232,7 @@ class _Worker:
             **hit.data,
         }
         self._events.record(Event(EVENT_TYPES[hit.kind], at, hit.detail, self.camera_id, data))
+        self._events_raised += 1
 
     def _snapshot(self, stamp: str, hit: RuleHit, seen: list[TrackedObject], image: np.ndarray) -> str:
         """The frame with every tracked box drawn (the rule's objects in red), kept beside the events."""

@@ -61,7 +61,8 @@ def cameras_router(
     @router.get("/{camera_id}/analytics")
     def camera_analytics(camera_id: str) -> AnalysisPlanOut:
         """The camera's analysis plan, and whether a worker runs it now."""
-        return AnalysisPlanOut.from_plan(analysis.plan(camera_id), camera_id in analysis.running())
+        plan, running = analysis.plan(camera_id), camera_id in analysis.running()
+        return AnalysisPlanOut.from_plan(plan, running, analysis.stats(camera_id))
 
     @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
     def remove_camera(camera_id: str) -> None:

@@ -28,9 +28,14 @@ class AnalysisPlanIn(BaseModel):
 
 class AnalysisPlanOut(AnalysisPlanIn):
     running: bool = Field(False, description="A worker analyses the camera now.")
+    stats: dict[str, int] = Field(
+        default_factory=dict,
+        description="The running worker's counters: frames, detector_calls, events, dropped_packets (analysis fell "
+        "behind), decode_errors, size_changes.",
+    )
 
     @classmethod
-    def from_plan(cls, plan: AnalysisPlan, running: bool) -> AnalysisPlanOut:
+    def from_plan(cls, plan: AnalysisPlan, running: bool, stats: dict[str, int] | None = None) -> AnalysisPlanOut:
         return cls(
             enabled=plan.enabled,
             fps=plan.fps,
@@ -38,4 +43,5 @@ class AnalysisPlanOut(AnalysisPlanIn):
             zones=plan.zones,
             rules=plan.rules,
             running=running,
+            stats=stats or {},
         )
