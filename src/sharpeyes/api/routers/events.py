@@ -11,10 +11,11 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Response, WebSocket
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.events import EventOut
+from sharpeyes.api.sockets import pump, refuse
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.core.events import Event, EventType
@@ -67,10 +68,10 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
             camera_id = hello.get("camera_id")
             types = {EventType(t) for t in hello.get("types") or []}
         except SharpEyesError as err:
-            await _refuse(websocket, err.code, err.message)
+            await refuse(websocket, err.code, err.message)
             return
         except (TimeoutError, ValueError, AttributeError, TypeError):
-            await _refuse(websocket, "bad_hello", 'send {"token": "…", "camera_id"?, "types"?} first')
+            await refuse(websocket, "bad_hello", 'send {"token": "…", "camera_id"?, "types"?} first')
             return
 
         def offer(event: Event) -> None:  # on the recording thread
@@ -78,25 +79,16 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
                 with contextlib.suppress(RuntimeError):  # the loop is gone: the listener has left
                     loop.call_soon_threadsafe(_put, queue, event)
 
+        async def send(event: Event) -> bool:
+            await websocket.send_text(EventOut.model_validate(event).model_dump_json())
+            return True
+
         unsubscribe = events.subscribe(offer)
-        await websocket.send_json({"type": "ready"})
-        listener = asyncio.create_task(websocket.receive())
         try:
-            while True:
-                getter = asyncio.create_task(queue.get())
-                done, _pending = await asyncio.wait({getter, listener}, return_when=asyncio.FIRST_COMPLETED)
-                if listener in done:
-                    getter.cancel()
-                    if listener.result().get("type") == "websocket.disconnect":
-                        return
-                    listener = asyncio.create_task(websocket.receive())
-                    continue
-                await websocket.send_text(EventOut.model_validate(getter.result()).model_dump_json())
-        except WebSocketDisconnect:
-            return
+            await websocket.send_json({"type": "ready"})
+            await pump(websocket, queue, send)
         finally:
             unsubscribe()
-            listener.cancel()
 
     return router
 
@@ -104,9 +96,3 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
 def _put(queue: "asyncio.Queue[Event]", event: Event) -> None:
     with contextlib.suppress(asyncio.QueueFull):  # a listener that cannot keep up misses events, not memory
         queue.put_nowait(event)
-
-
-async def _refuse(websocket: WebSocket, code: str, detail: str) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json({"type": "error", "code": code, "detail": detail})
-        await websocket.close(code=1008)

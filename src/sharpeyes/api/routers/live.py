@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Response, WebSocket
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, ProfileQuery
+from sharpeyes.api.sockets import pump, refuse
 from sharpeyes.api.tokens import token_query
 from sharpeyes.core.cameras import Profile
 from sharpeyes.core.errors import SharpEyesError
@@ -42,13 +43,13 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
             feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile)
         except SharpEyesError as err:
-            await _fail(websocket, err.code, err.message)
+            await refuse(websocket, err.code, err.message)
             return
         except (TimeoutError, ValueError, AttributeError):
-            await _fail(websocket, "bad_hello", 'send {"token": "…"} first')
+            await refuse(websocket, "bad_hello", 'send {"token": "…"} first')
             return
         try:
-            await _pump(websocket, queue)
+            await pump(websocket, queue, lambda item: _send_live(websocket, item))
         finally:
             feed.stop()
 
@@ -89,34 +90,16 @@ def _uri_query(profile: Profile, access_token: str | None) -> str:
     return f"{query}&profile=sub" if query else "?profile=sub"
 
 
-async def _pump(websocket: WebSocket, queue: "asyncio.Queue[LiveItem | None]") -> None:
-    """Send the feed until it ends or the viewer leaves (noticed at once, not at the next send)."""
-    listener = asyncio.create_task(websocket.receive())
-    try:
-        while True:
-            getter = asyncio.create_task(queue.get())
-            done, _pending = await asyncio.wait({getter, listener}, return_when=asyncio.FIRST_COMPLETED)
-            if listener in done:
-                getter.cancel()
-                if listener.result().get("type") == "websocket.disconnect":
-                    return
-                listener = asyncio.create_task(websocket.receive())  # the viewer said something: ignore it
-                continue
-            item = getter.result()
-            if item is None:
-                await _fail(websocket, "stream_ended", "the live stream ended; reconnect to follow the camera")
-                return
-            if isinstance(item, LiveStart):
-                await websocket.send_json(
-                    {"type": "start", "mime": item.mime, "width": item.width, "height": item.height}
-                )
-                await websocket.send_bytes(item.init)
-            else:
-                await websocket.send_bytes(item)
-    except WebSocketDisconnect:
-        return
-    finally:
-        listener.cancel()
+async def _send_live(websocket: WebSocket, item: LiveItem | None) -> bool:
+    if item is None:
+        await refuse(websocket, "stream_ended", "the live stream ended; reconnect to follow the camera", 1011)
+        return False
+    if isinstance(item, LiveStart):
+        await websocket.send_json({"type": "start", "mime": item.mime, "width": item.width, "height": item.height})
+        await websocket.send_bytes(item.init)
+    else:
+        await websocket.send_bytes(item)
+    return True
 
 
 def _offer(queue: "asyncio.Queue[LiveItem | None]", item: LiveItem | None) -> None:
@@ -126,9 +109,3 @@ def _offer(queue: "asyncio.Queue[LiveItem | None]", item: LiveItem | None) -> No
         with contextlib.suppress(asyncio.QueueEmpty):
             queue.get_nowait()
         queue.put_nowait(None)
-
-
-async def _fail(websocket: WebSocket, code: str, detail: str) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json({"type": "error", "code": code, "detail": detail})
-        await websocket.close(code=1011)
