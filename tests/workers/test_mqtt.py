@@ -44,7 +44,7 @@ def test_events_reach_the_broker_even_when_it_starts_after_the_platform(runtime:
         with MqttBroker(tmp_path, port):
             listener, received = _listen(port)
             try:
-                wait_for(lambda: publisher._client is not None and publisher._client.is_connected(), 15, "reconnect")
+                wait_for(lambda: publisher.connected, 15, "reconnect")
                 events.record(
                     Event(EventType.INTRUSION, datetime.now(UTC), "someone at the gate", "cam-1", {"rule": "r"})
                 )

@@ -44,6 +44,10 @@ class MqttPublisher:
         self._client: mqtt.Client | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.is_connected()
+
     async def start(self) -> None:
         settings = self._settings
         if settings.host is None:
