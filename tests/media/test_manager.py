@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -65,7 +66,7 @@ def test_a_new_camera_is_checked_then_rests_and_still_counts_online(manager: Str
 
 
 def test_a_viewer_starts_the_stream_and_it_stops_linger_s_after_the_viewer_leaves(
-    manager: StreamManager, clip: Path
+    manager: StreamManager, clip: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     heard: list[str] = []
     manager.add_status_listener(lambda _camera_id, state: heard.append(state.status.value))
@@ -80,8 +81,11 @@ def test_a_viewer_starts_the_stream_and_it_stops_linger_s_after_the_viewer_leave
     manager.release(session)
     manager.tend()
     assert manager.streaming_ids() == {"cam-1"}, "lingers after the viewer leaves"
-    _tended_until_idle(manager, "cam-1")
-    assert session.join(3), "the upstream connection is closed"
+    with caplog.at_level(logging.INFO, logger="sharpeyes.media.session"):
+        _tended_until_idle(manager, "cam-1")
+        assert session.join(3), "the upstream connection is closed"
+    assert "nobody needs the stream now" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a rest is no fault"
     assert heard == ["connecting", "online"]
 
 

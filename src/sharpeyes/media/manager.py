@@ -274,7 +274,7 @@ class StreamManager:
                 if entry.users == 0 and not recorded and now_s >= entry.hold_until_s:
                     entry.final = session.state
                     entry.session = None
-                    self._retire(session)
+                    self._retire(session, "nobody needs the stream now")
             due = [
                 entry
                 for (_camera_id, profile), entry in self._entries.items()
@@ -339,8 +339,12 @@ class StreamManager:
         if entry is not None and entry.session is not None:
             self._retire(entry.session)
 
-    def _retire(self, session: StreamSession) -> None:
-        session.stop()
+    def _retire(self, session: StreamSession, idle: str | None = None) -> None:
+        """Stop ``session``; ``idle`` says why when that is routine (no one needs it), not a fault."""
+        if idle is not None:
+            session.stop(idle, routine=True)
+        else:
+            session.stop()
         self._stopping = [s for s in self._stopping if not s.join(0)]
         self._stopping.append(session)
 

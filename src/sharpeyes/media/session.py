@@ -53,6 +53,8 @@ class StreamSession:
         self._opener = opener
         self._log = logging.LoggerAdapter(logger, {"camera_id": camera_id})
         self._stop = threading.Event()
+        self._stop_why = "camera removed or platform stopping"
+        self._stop_routine = False
         self._lock = threading.Lock()
         self._state = CameraState(CameraStatus.CONNECTING, "connecting to the camera", utcnow())
         self._last_packet_s: float | None = None
@@ -65,8 +67,10 @@ class StreamSession:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
-        """Ask the session to end; it closes its connection within one read timeout."""
+    def stop(self, why: str = "camera removed or platform stopping", *, routine: bool = False) -> None:
+        """Ask the session to end; it closes its connection within one read timeout. ``routine``: an expected stop
+        (nobody needs the stream), logged as information rather than as a warning."""
+        self._stop_why, self._stop_routine = why, routine
         self._stop.set()
         self.relay.close()
 
@@ -110,7 +114,7 @@ class StreamSession:
             if self._stop.wait(wait_s):
                 break
             delay_s = min(delay_s * 2, self._settings.reconnect_max_s)
-        self._set(CameraStatus.OFFLINE, "stream session stopped (camera removed or platform stopping)")
+        self._set(CameraStatus.OFFLINE, f"stream session stopped ({self._stop_why})", routine=self._stop_routine)
         self._log.info("camera %s: stream session stopped", self.camera_id)
 
     def _stream_once(self) -> None:
@@ -148,14 +152,14 @@ class StreamSession:
         status = CameraStatus.ERROR if err.permanent else CameraStatus.OFFLINE
         self._set(status, f"{err.message}; retrying in {retry_in_s:g} s")
 
-    def _set(self, status: CameraStatus, reason: str) -> None:
+    def _set(self, status: CameraStatus, reason: str, *, routine: bool = False) -> None:
         with self._lock:
             previous = self._state
             if previous.status != status or previous.reason != reason:
                 since = previous.since if previous.status == status else utcnow()
                 self._state = CameraState(status, reason, since)
         if previous.status != status:
-            level = logging.INFO if status is CameraStatus.ONLINE else logging.WARNING
+            level = logging.INFO if status is CameraStatus.ONLINE or routine else logging.WARNING
             self._log.log(level, "camera %s is %s: %s", self.camera_id, status.value, reason)
             self._notify(self.state)
 
