@@ -47,8 +47,7 @@ def sample_frames(
     with container:
         if not container.streams.video:
             raise InvalidInputError(f"{path.name}: no video track", code="no_video")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream = container.streams.video[0]  # decoded on one thread (see media/frames.py)
         rate = float(stream.average_rate or 25)
         total = stream.frames or None
         next_s = 0.0

@@ -78,5 +78,6 @@ def _decoder(info: StreamInfo) -> av.VideoCodecContext:
     decoder = cast(av.VideoCodecContext, av.CodecContext.create(info.codec, "r"))
     if info.extradata:
         decoder.extradata = info.extradata
-    decoder.thread_type = "AUTO"
+    # No FFmpeg frame threads: their start-up can log through PyAV's callback, which needs the interpreter lock the
+    # opening thread holds (a deadlock seen here); sub-streams decode fast enough on one thread.
     return decoder
