@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from sharpeyes.core.media import EncodedPacket, StreamInfo
-from sharpeyes.media.relay import PacketRelay, RelayItem
+from sharpeyes.media.relay import PacketRelay
 
 logger = logging.getLogger(__name__)
 
@@ -35,43 +35,43 @@ class FrameSampler:
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         subscription = self._relay.subscribe(self._name)
-        decoder: av.VideoCodecContext | None = None
-        next_s = 0.0
+        self._decoder: av.VideoCodecContext | None = None
+        self._next_s = 0.0
         try:
-            gop = self._relay.gop()
-            backlog: list[RelayItem] = []
             last_sent = 0.0
-            if gop is not None:
-                decoder = _decoder(gop.info)
-                backlog = list(gop.packets)
+            gop = self._relay.gop()
+            if gop is not None:  # from the latest keyframe, then the live packets after it
+                self._decoder = _decoder(gop.info)
+                for packet in gop.packets:
+                    yield from self._decode(packet)
                 last_sent = gop.packets[-1].received_s
             while not self._stop.is_set():
-                item = backlog.pop(0) if backlog else subscription.get(0.5)
+                item = subscription.get(0.5)
                 self.dropped_packets = subscription.dropped
                 if item is None:
                     if self._relay.closed:
                         return
-                    continue
-                if not backlog and isinstance(item, EncodedPacket) and item.received_s <= last_sent:
-                    continue
-                if isinstance(item, StreamInfo):
-                    decoder = _decoder(item)
-                    continue
-                if decoder is None:
-                    continue
-                try:
-                    frames = decoder.decode(av.Packet(item.data))
-                except (av.FFmpegError, ValueError):
-                    self.decode_errors += 1
-                    continue
-                at_s = item.received_s
-                for frame in frames:
-                    if at_s + 1e-6 < next_s:
-                        continue
-                    next_s = max(next_s + self._interval_s, at_s + self._interval_s / 2)
-                    yield at_s, frame.to_ndarray(format="bgr24")
+                elif isinstance(item, StreamInfo):
+                    self._decoder = _decoder(item)
+                elif item.received_s > last_sent:  # not already decoded from the GOP
+                    yield from self._decode(item)
         finally:
             self._relay.unsubscribe(subscription)
+
+    def _decode(self, packet: EncodedPacket) -> Iterator[tuple[float, np.ndarray]]:
+        if self._decoder is None:
+            return
+        try:
+            frames = self._decoder.decode(av.Packet(packet.data))
+        except (av.FFmpegError, ValueError):
+            self.decode_errors += 1
+            return
+        at_s = packet.received_s
+        for frame in frames:
+            if at_s + 1e-6 < self._next_s:
+                continue
+            self._next_s = max(self._next_s + self._interval_s, at_s + self._interval_s / 2)
+            yield at_s, frame.to_ndarray(format="bgr24")
 
 
 def _decoder(info: StreamInfo) -> av.VideoCodecContext:

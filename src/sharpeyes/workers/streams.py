@@ -36,6 +36,6 @@ class StreamSupervisor:
             await asyncio.sleep(self._interval_s)
             try:
                 await asyncio.to_thread(self._cameras.sync_sessions)
-            except Exception:
+                await asyncio.to_thread(self._streams.tend)
+            except Exception:  # the loop must outlive any one failure
                 logger.exception("could not reconcile stream sessions with the camera registry; will retry")
-            await asyncio.to_thread(self._streams.tend)
