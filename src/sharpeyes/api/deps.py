@@ -16,9 +16,7 @@ def current_user_dependency(accounts: AccountService) -> Callable[..., User]:
     """A dependency that answers 401 unless the request carries a valid bearer token."""
 
     def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
-        return accounts.authenticate(credentials.credentials)
+        return _signed_in(accounts, _bearer_token(credentials))
 
     return current_user
 
@@ -32,10 +30,16 @@ def media_user_dependency(accounts: AccountService) -> Callable[..., User]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         access_token: Annotated[str | None, Query(description="The access token, for players without headers.")] = None,
     ) -> User:
-        if credentials is not None and credentials.scheme.lower() == "bearer":
-            return accounts.authenticate(credentials.credentials)
-        if access_token:
-            return accounts.authenticate(access_token)
-        raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
+        return _signed_in(accounts, _bearer_token(credentials) or access_token)
 
     return media_user
+
+
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
+
+
+def _signed_in(accounts: AccountService, token: str | None) -> User:
+    if not token:
+        raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
+    return accounts.authenticate(token)

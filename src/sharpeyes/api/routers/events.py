@@ -15,16 +15,14 @@ from fastapi import APIRouter, Query, Response, WebSocket
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.events import EventOut
-from sharpeyes.api.sockets import pump, refuse
+from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.core.events import Event, EventType
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.events import EventService
 
 STREAM_QUEUE = 1000
-FIRST_MESSAGE_S = 10.0
 
 
 def events_router(events: EventService, analysis: AnalysisService) -> APIRouter:
@@ -62,16 +60,15 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
         await websocket.accept()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=STREAM_QUEUE)
+        usage = '{"token": "…", "camera_id"?, "types"?}'
+        hello = await signed_in_hello(websocket, accounts, usage)
+        if hello is None:
+            return
         try:
-            hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
-            await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
             camera_id = hello.get("camera_id")
             types = {EventType(t) for t in hello.get("types") or []}
-        except SharpEyesError as err:
-            await refuse(websocket, err.code, err.message)
-            return
-        except (TimeoutError, ValueError, AttributeError, TypeError):
-            await refuse(websocket, "bad_hello", 'send {"token": "…", "camera_id"?, "types"?} first')
+        except (ValueError, TypeError):
+            await refuse(websocket, "bad_hello", f"send {usage} first")
             return
 
         def offer(event: Event) -> None:  # on the recording thread

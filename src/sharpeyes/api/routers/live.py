@@ -12,17 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, WebSocket
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, ProfileQuery
-from sharpeyes.api.sockets import pump, refuse
+from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, ProfileQuery
+from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.api.tokens import token_query
 from sharpeyes.core.cameras import Profile
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
 
-HLS_TYPE = "application/vnd.apple.mpegurl"
 QUEUE_ITEMS = 300
-FIRST_MESSAGE_S = 10.0
 
 
 def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
@@ -38,15 +36,12 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             with contextlib.suppress(RuntimeError):  # the loop is gone: the viewer has left
                 loop.call_soon_threadsafe(_offer, queue, item)
 
+        if await signed_in_hello(websocket, accounts, '{"token": "…"}') is None:
+            return
         try:
-            hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
-            await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
             feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile)
         except SharpEyesError as err:
             await refuse(websocket, err.code, err.message)
-            return
-        except (TimeoutError, ValueError, AttributeError):
-            await refuse(websocket, "bad_hello", 'send {"token": "…"} first')
             return
         try:
             await pump(websocket, queue, lambda item: _send_live(websocket, item))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem
+from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, Problem
 from sharpeyes.api.schemas.health import HealthOut, QualityOut
 from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
 from sharpeyes.api.tokens import token_query
@@ -16,7 +16,6 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 
-HLS_TYPE = "application/vnd.apple.mpegurl"
 Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-11-29T08:00:00+08:00.")]
 End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
 

@@ -36,3 +36,6 @@ CameraStatusOut = Literal["connecting", "online", "idle", "offline", "error", "n
 ProfileQuery = Annotated[
     Profile, Query(description="main (主码流) or sub (子码流; the main stream when the camera has none).")
 ]
+
+HLS_TYPE = "application/vnd.apple.mpegurl"
+"""The media type of HLS playlists."""
