@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.processes import PlatformProcess
+from tests.support.waiting import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -163,10 +163,7 @@ def test_recorded_video_plays_back_in_the_browser(demo: PlatformProcess, page: P
             for s in answer["segments"]
         )
 
-    deadline = time.monotonic() + 60
-    while recorded_s() < 6 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert recorded_s() >= 6, "six seconds recorded within a minute"
+    wait_for(lambda: recorded_s() >= 6, 60, "six seconds recorded", interval_s=0.5)
     query = urlencode(
         {
             "start": since.isoformat(),

@@ -66,7 +66,6 @@ class Analyzer:
             expected: list[Box] = [_box(t.filter.box, width, height) for t in self.tracker.tracks]
             crops = plan_crops(width, height, moved + expected, size) if moved or expected else []
         detections = self._detect(image, crops) if crops else Detections.empty()
-        detections = detections.select(self._wanted(detections))
         self.stats.frames += 1
         self.stats.detector_calls += len(crops)
         return self.tracker.update(detections, at_s, frame_interval_s=1.0 / self._config.fps)
@@ -99,6 +98,7 @@ class Analyzer:
         whole = nms(Detections.concatenate(parts), self._config.nms_iou)
         partial = nms(Detections.concatenate(cut_parts), self._config.nms_iou)
         merged = Detections.concatenate([whole, _not_covered(partial, whole)])
+        merged = merged.select(self._wanted(merged))  # before the signatures: they cost per box
         return merged.with_features(colour_signatures(image, merged.xyxy))
 
 

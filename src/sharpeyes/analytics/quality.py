@@ -47,8 +47,8 @@ def diagnose(frames: Sequence[Image.Image], limits: QualityLimits) -> list[Quali
     pictures = [_prepare(frame) for frame in frames]
     luma = [picture.convert("L") for picture in pictures]
     last, last_rgb = luma[-1], pictures[-1]
-    contrast = ImageStat.Stat(last).stddev[0]
-    brightness = ImageStat.Stat(last).mean[0]
+    stat = ImageStat.Stat(last)
+    contrast, brightness = stat.stddev[0], stat.mean[0]
     motion = max((_mean_difference(a, b) for a, b in pairwise(luma)), default=float("inf"))
     sharpness = _sharpness(last)
     covered = _covered_share(last)

@@ -318,7 +318,7 @@ def parse_rules(document: dict[str, object]) -> list[Rule]:
         zone_ref = raw.get("zone")
         if zone_ref is not None and zone_ref not in zones:
             raise InvalidInputError(f"rule {rule_id}: no zone {zone_ref!r}", code="bad_rule")
-        default_classes = ["backpack", "handbag", "suitcase"] if kind == "left_object" else ["person"]
+        default_classes = [COCO_CLASSES[c] for c in sorted(BAGS)] if kind == "left_object" else ["person"]
         names = raw.get("classes") or default_classes
         unknown = [name for name in names if name not in COCO_CLASSES]
         if unknown:

@@ -123,9 +123,8 @@ def _convert_node(b: _Builder, node: TfNode) -> None:
     x = inputs[0]
     shape = b.shapes[x]
     if op in ("Identity", "Sigmoid", "Relu", "LeakyRelu"):
-        onnx_op = {"Identity": "Identity", "Sigmoid": "Sigmoid", "Relu": "Relu", "LeakyRelu": "LeakyRelu"}[op]
         attrs = {"alpha": node.attr_float("alpha", 0.2)} if op == "LeakyRelu" else {}
-        b.add(onnx_op, [b.tensor(x)], [name], **attrs)
+        b.add(op, [b.tensor(x)], [name], **attrs)
         b.shapes[name] = shape
     elif op in ("Add", "AddV2"):
         b.add("Add", [b.tensor(inputs[0]), b.tensor(inputs[1])], [name])

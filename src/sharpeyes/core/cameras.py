@@ -45,12 +45,6 @@ class Camera:
     sub_source_url: str | None = None
     """The sub-stream, when the camera has one."""
 
-    def source(self, profile: Profile) -> str | None:
-        """The URL a profile streams from (the main stream stands in for a missing sub-stream)."""
-        if profile == "sub" and self.sub_source_url is not None:
-            return self.sub_source_url
-        return self.source_url
-
 
 @dataclass(frozen=True, slots=True)
 class CameraState:

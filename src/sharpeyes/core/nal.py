@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import struct
 
-NAL_CODECS = frozenset({"h264", "hevc"})
 _CONFIG_BOXES = {"h264": b"avcC", "hevc": b"hvcC"}
 
 

@@ -103,10 +103,6 @@ class RelayFollower:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    @property
-    def transcoding(self) -> bool:
-        return self._transcoder is not None
-
     def new_stream(self, info: StreamInfo) -> Fragmenter:
         raise NotImplementedError
 

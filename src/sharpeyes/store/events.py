@@ -30,9 +30,7 @@ class EventRepository:
 
     def get(self, event_id: int) -> Event | None:
         row = self._db.get(EventRow, event_id)
-        if row is None:
-            return None
-        return Event(EventType(row.type), as_utc(row.at), row.detail, row.camera_id, dict(row.data), row.id)
+        return _to_event(row) if row is not None else None
 
     def find(
         self,
@@ -50,7 +48,8 @@ class EventRepository:
         if types:
             query = query.where(EventRow.type.in_([t.value for t in types]))
         query = query.order_by(EventRow.at.desc(), EventRow.id.desc()).limit(limit)
-        return [
-            Event(EventType(row.type), as_utc(row.at), row.detail, row.camera_id, dict(row.data), row.id)
-            for row in self._db.scalars(query)
-        ]
+        return [_to_event(row) for row in self._db.scalars(query)]
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(EventType(row.type), as_utc(row.at), row.detail, row.camera_id, dict(row.data), row.id)
