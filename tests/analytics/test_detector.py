@@ -85,6 +85,41 @@ def test_people_are_found_in_real_footage_at_full_resolution(nanodet_model: Path
     assert hits / total >= 0.75, f"person recall {hits}/{total}"
 
 
+def test_the_installed_model_takes_any_size_and_small_crops_find_people_too(nanodet_model: Path) -> None:
+    reference = _require(REFERENCE)
+    ours = ort.InferenceSession(str(nanodet_model), providers=["CPUExecutionProvider"])
+    assert ours.get_inputs()[0].shape[2:] == ["height", "width"]
+    assert ort.InferenceSession(str(reference), providers=["CPUExecutionProvider"]).get_inputs()[0].shape[2:] == [
+        416,
+        416,
+    ]
+    clip = _require(PETS / "pets09-s2l1.mp4")
+    detector = open_detector(DetectorConfig(nanodet_model))
+    hits = total = 0
+    with av.open(str(clip)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index % 40:
+                continue
+            image = frame.to_ndarray(format="bgr24")
+            height, width = image.shape[:2]
+            truth = _ground_truth(index + 1)
+            crops = []  # one crop per annotated person: a quarter of its height around it, at least 128 px
+            for x1, y1, x2, y2 in truth.astype(int):
+                pad = max(8, (y2 - y1) // 4)
+                cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+                half_w, half_h = max(64, (x2 - x1) // 2 + pad), max(64, (y2 - y1) // 2 + pad)
+                crops.append(
+                    (max(0, cx - half_w), max(0, cy - half_h), min(width, cx + half_w), min(height, cy + half_h))
+                )
+            found = detector.detect([image[y1:y2, x1:x2] for x1, y1, x2, y2 in crops])
+            for (x1, y1, _x2, _y2), people, box in zip(crops, found, truth, strict=True):
+                people = people.select(people.class_id == PERSON).shifted(x1, y1)
+                hit, _ = _recall(people, box[None])
+                hits, total = hits + hit, total + 1
+    assert total > 50
+    assert hits / total >= 0.8, f"person recall in small crops {hits}/{total}"
+
+
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"\x08\x07not a model")

@@ -65,7 +65,11 @@ def test_a_crowd_is_raised_when_reached_and_again_only_after_it_thinned() -> Non
     assert hit.track_ids == (1, 2, 3)
     assert engine.update(three, 2.0) == []
     assert engine.update(two, 3.0) == []
-    assert _kinds(engine.update(three, 4.0)) == ["crowd"]
+    assert engine.update(three, 4.0) == [], "thinned for a moment only: the same crowd"
+    assert engine.update(two, 5.0) == []
+    assert engine.update(two, 9.0) == []
+    assert engine.update(two, 10.0) == []
+    assert _kinds(engine.update(three, 11.0)) == ["crowd"], "thinned out for 5 s: a new crowd"
 
 
 def test_a_bag_left_alone_is_reported_but_not_one_with_its_owner() -> None:

@@ -1,10 +1,9 @@
-"""Where to look: motion between sampled frames, and the full-resolution crops (the detector's input size) that
-cover the moving parts, or the whole frame in overlapping tiles. Resizing a whole frame to the detector's input
-loses small people; crops at full resolution keep them."""
+"""Where to look: motion between sampled frames, and the crops that cover the moving parts and the tracked objects.
+Resizing a whole frame to the detector's input loses small people; crops at full resolution keep them, and small
+crops cost little."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,8 @@ from scipy import ndimage
 
 Box = tuple[int, int, int, int]
 """x1, y1, x2, y2 in frame pixels."""
+MERGE_SLACK = 1.25
+"""Two overlapping crops become one when its area is at most this times theirs (one call instead of two)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,47 +54,31 @@ class MotionDetector:
         return boxes
 
 
-def tiles(width: int, height: int, size: int, overlap: int = 96) -> list[Box]:
-    """Overlapping ``size`` squares covering the frame (one frame-sized box when the frame is smaller)."""
-    return [
-        (x, y, min(width, x + size), min(height, y + size))
-        for y in _starts(height, size, overlap)
-        for x in _starts(width, size, overlap)
-    ]
-
-
-def _starts(length: int, size: int, overlap: int) -> list[int]:
-    if length <= size:
-        return [0]
-    count = math.ceil((length - overlap) / (size - overlap))
-    return [round(i * (length - size) / (count - 1)) for i in range(count)] if count > 1 else [0]
-
-
-def plan_crops(width: int, height: int, boxes: list[Box], size: int, margin: int = 24) -> list[Box]:
-    """Crops of ``size`` (clamped to the frame) covering every box grown by ``margin``: nearby boxes share a
-    crop, a box larger than a crop is tiled."""
-    grown = [
-        (max(0, x1 - margin), max(0, y1 - margin), min(width, x2 + margin), min(height, y2 + margin))
-        for x1, y1, x2, y2 in boxes
-    ]
-    crops: list[Box] = []
-    for x1, y1, x2, y2 in _merge(grown, size):
-        if x2 - x1 <= size and y2 - y1 <= size:
-            crops.append(_centred(x1, y1, x2, y2, width, height, size))
-        else:
-            crops.extend(
-                _centred(tx1, ty1, tx2, ty2, width, height, size)
-                for tx1, ty1, tx2, ty2 in _shifted(tiles(x2 - x1, y2 - y1, size), x1, y1)
-            )
+def plan_crops(
+    width: int, height: int, boxes: list[Box], size: int, *, margin: float = 0.25, min_side: int = 128
+) -> list[Box]:
+    """Crops covering every box grown by ``margin`` of its height each way (context the detector needs), each at
+    least ``min_side`` square where the frame allows; boxes whose crops overlap share one while it fits in ``size``
+    and costs little more. Crops are as small as that allows: the detector's cost follows their area. A crop larger
+    than ``size`` holds a large object, which the detector can see scaled down."""
+    grown = []
+    for x1, y1, x2, y2 in boxes:
+        pad = max(8, round(margin * (y2 - y1)))
+        grown.append(_at_least(x1 - pad, y1 - pad, x2 + pad, y2 + pad, width, height, min_side))
     unique: list[Box] = []
-    for crop in sorted(set(crops)):
+    for crop in sorted(set(_merge(grown, size)), key=lambda c: -area(c)):
         if not any(_contains(other, crop) for other in unique):
             unique.append(crop)
     return unique
 
 
+def area(box: Box) -> int:
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
 def _merge(boxes: list[Box], size: int) -> list[Box]:
-    """Union boxes whose union still fits in one crop, repeatedly; the rest stay apart."""
+    """Union overlapping boxes, repeatedly, while the union fits in one crop and costs little more than the two
+    (``MERGE_SLACK``); the rest stay apart."""
     merged = list(boxes)
     changed = True
     while changed:
@@ -103,7 +88,7 @@ def _merge(boxes: list[Box], size: int) -> list[Box]:
                 a, b = merged[i], merged[j]
                 union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                 fits = union[2] - union[0] <= size and union[3] - union[1] <= size
-                if fits or _overlap(a, b):
+                if fits and _overlap(a, b) and area(union) <= MERGE_SLACK * (area(a) + area(b)):
                     merged[i] = union
                     del merged[j]
                     changed = True
@@ -121,14 +106,13 @@ def _contains(outer: Box, inner: Box) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
-def _shifted(boxes: list[Box], dx: int, dy: int) -> list[Box]:
-    return [(x1 + dx, y1 + dy, x2 + dx, y2 + dy) for x1, y1, x2, y2 in boxes]
-
-
-def _centred(x1: int, y1: int, x2: int, y2: int, width: int, height: int, size: int) -> Box:
-    """The ``size`` square centred on the box, moved inside the frame."""
-    w, h = min(size, width), min(size, height)
-    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
-    left = min(max(0, cx - w // 2), width - w)
-    top = min(max(0, cy - h // 2), height - h)
-    return (left, top, left + w, top + h)
+def _at_least(x1: int, y1: int, x2: int, y2: int, width: int, height: int, side: int) -> Box:
+    """The box, clamped to the frame and widened (about its centre, kept inside) to ``side`` each way."""
+    x1, y1, x2, y2 = max(0, x1), max(0, y1), min(width, x2), min(height, y2)
+    if x2 - x1 < side:
+        x1 = min(max(0, (x1 + x2 - side) // 2), max(0, width - side))
+        x2 = min(width, x1 + side)
+    if y2 - y1 < side:
+        y1 = min(max(0, (y1 + y2 - side) // 2), max(0, height - side))
+        y2 = min(height, y1 + side)
+    return (x1, y1, x2, y2)

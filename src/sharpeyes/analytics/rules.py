@@ -4,7 +4,7 @@ foot point (bottom centre of its box):
 - ``intrusion``: an object of the given classes enters the zone (optionally only within a daily time window);
 - ``loitering``: it stays in the zone longer than ``seconds``;
 - ``crowd``: at least ``min_count`` of them are in the zone at once (raised when reached, again only after the
-  count has fallen below);
+  count has stayed below for ``CROWD_CALM_S``: one person hidden for a moment does not make a new crowd);
 - ``left_object``: a bag or suitcase stays put for ``seconds`` with no person within ``person_distance``;
 - ``line_crossing``: an object crosses the line, in the given direction — ``left_to_right`` or ``right_to_left``
   as seen walking the line from its first point to its second; crossings are counted per direction.
@@ -24,6 +24,8 @@ from sharpeyes.analytics.tracker import TrackedObject
 from sharpeyes.core.errors import InvalidInputError
 
 Point = tuple[float, float]
+CROWD_CALM_S = 5.0
+"""How long a crowd must have thinned out before reaching the count again raises a new one."""
 RuleKind = Literal["intrusion", "loitering", "crowd", "left_object", "line_crossing"]
 BAGS = frozenset({COCO_CLASSES.index("backpack"), COCO_CLASSES.index("handbag"), COCO_CLASSES.index("suitcase")})
 FORGET_S = 10.0
@@ -116,7 +118,8 @@ class RuleEngine:
         self._size = np.array([width, height], np.float64)
         self._seen: dict[int, _Seen] = defaultdict(_Seen)
         self._fired: set[tuple[str, int]] = set()
-        self._crowded: set[str] = set()
+        self._crowded: dict[str, float | None] = {}
+        """Crowd rules raised: since when the count has been below (None while it is not)."""
         self._sides: dict[tuple[str, int], int] = {}
         self.counts: dict[str, dict[str, int]] = {
             r.id: {"left_to_right": 0, "right_to_left": 0} for r in rules if r.line
@@ -193,12 +196,19 @@ class RuleEngine:
     def _crowd(self, rule: Rule, tids: list[int], feet: dict[int, Point], at_s: float) -> list[RuleHit]:
         assert rule.zone is not None
         inside = tuple(sorted(tid for tid in tids if rule.zone.contains(feet[tid])))
+        raised = rule.id in self._crowded
         if len(inside) < rule.min_count:
-            self._crowded.discard(rule.id)
+            if raised:
+                thinned_s = self._crowded[rule.id]
+                if thinned_s is None:
+                    self._crowded[rule.id] = at_s
+                elif at_s - thinned_s >= CROWD_CALM_S:
+                    del self._crowded[rule.id]
             return []
-        if rule.id in self._crowded:
+        if raised:
+            self._crowded[rule.id] = None
             return []
-        self._crowded.add(rule.id)
+        self._crowded[rule.id] = None
         detail = f"{len(inside)} {_name(rule)} in zone {rule.zone.id} (≥ {rule.min_count})"
         return [RuleHit(rule.id, "crowd", at_s, inside, detail, {"count": len(inside)})]
 

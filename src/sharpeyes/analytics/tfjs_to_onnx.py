@@ -4,6 +4,12 @@ Each TF op becomes its literal ONNX equivalent; NHWC convolutions and pools are 
 NCHW (ONNX Runtime's optimiser cancels the pairs). Subgraphs that depend on constants only (shape arithmetic such
 as ``SparseToDense`` → ``AddV2`` → a ``Reshape`` target) are evaluated here with NumPy, so they never run.
 Static shapes are tracked as the graph is walked: grouped convolutions need the input's channel count.
+
+The graph is walked twice, at its own input size and at one 32 pixels larger each way, the second walk resizing by
+the first walk's factors (a feature pyramid upsamples ×2 to meet the next level). When the second walk's shapes
+still fit together and all that changes is a reshape's flattened spatial axes, the model is written to take any
+height and width that are multiples of 32 (reshapes leave those axes to the runtime, ``-1``; resizes are scale
+factors), so a detector can look at a small crop for a small cost. Otherwise it keeps the fixed size.
 """
 
 from __future__ import annotations
@@ -42,17 +48,26 @@ SUPPORTED_OPS = frozenset(
         "Transpose",
     }
 )
+PROBE_GROWTH = 32
+"""How much larger (each way) the second walk's input is; the graph's largest stride divides it."""
 _TO_NCHW = [0, 3, 1, 2]
 _TO_NHWC = [0, 2, 3, 1]
 
 
 class _Builder:
-    def __init__(self, graph: TfGraph) -> None:
+    def __init__(self, graph: TfGraph, growth: int = 0, factors: list[tuple[float, float]] | None = None) -> None:
+        self.growth = growth
+        """Added to the spatial axes of 4-D inputs (the second walk)."""
+        self.factors: list[tuple[float, float]] = []
+        """Each resize's height and width factors, in graph order."""
+        self.follow = factors
+        """The first walk's factors, which the second walk's resizes apply instead of their fixed sizes."""
         self.weights = graph.weights
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.constants: dict[str, np.ndarray] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
+        self.reshape_targets: set[str] = set()
         self._materialised: set[str] = set()
         self._serial = 0
 
@@ -84,22 +99,67 @@ def convert(graph: TfGraph) -> onnx.ModelProto:
     if unsupported:
         raise InvalidInputError(f"the model uses ops this converter lacks: {', '.join(unsupported)}", code="bad_model")
     builder = _Builder(graph)
-    inputs = []
     for node in graph.nodes:
         _convert_node(builder, node)
+    probe = _Builder(graph, PROBE_GROWTH, builder.factors)
+    try:
+        for node in graph.nodes:
+            _convert_node(probe, node)
+        free = _free_size(builder, probe)
+    except (InvalidInputError, ValueError):  # shapes that no longer fit: the model needs its own size
+        free = False
+    inputs = []
     for name, shape in graph.inputs.items():
         tensor_name = name.split(":")[0]
-        inputs.append(helper.make_tensor_value_info(tensor_name, TensorProto.FLOAT, list(shape)))
+        dims: list[int | str] = list(shape)
+        for axis in _spatial_axes(shape) if free else ():
+            dims[axis] = ("height", "width")[axis - _spatial_axes(shape)[0]]
+        inputs.append(helper.make_tensor_value_info(tensor_name, TensorProto.FLOAT, dims))
     outputs = []
     for name in graph.outputs:
         tensor_name = name.split(":")[0]
         builder.add("Identity", [builder.tensor(tensor_name)], [name])
-        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(builder.shapes[tensor_name])))
+        out_dims: list[int | str] = list(builder.shapes[tensor_name])
+        grown_dims = probe.shapes[tensor_name] if free else builder.shapes[tensor_name]
+        for axis, (own, grown) in enumerate(zip(out_dims, grown_dims, strict=True)):
+            if own != grown:
+                out_dims[axis] = f"{tensor_name.replace('/', '_')}_{axis}"
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, out_dims))
     onnx_graph = helper.make_graph(builder.nodes, "converted", inputs, outputs, builder.initializers)
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="sharpeyes")
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
+
+
+def _spatial_axes(shape: Sequence[int]) -> tuple[int, ...]:
+    """The height and width axes of a 4-D image input (NCHW when it has 3 channels first, else NHWC)."""
+    if len(shape) != 4:
+        return ()
+    return (2, 3) if shape[1] == 3 else (1, 2)
+
+
+def _free_size(native: _Builder, probe: _Builder) -> bool:
+    """Whether the model can take other input sizes; if so, the native walk's reshapes are made size-free."""
+    probe_values = {t.name: numpy_helper.to_array(t) for t in probe.initializers}
+    flattened: list[tuple[onnx.TensorProto, int]] = []
+    for tensor in native.initializers:
+        own, grown = numpy_helper.to_array(tensor), probe_values.get(tensor.name)
+        if grown is None or own.shape != grown.shape:
+            return False
+        changed = np.flatnonzero(own != grown) if own.ndim == 1 else np.array([], int)
+        if own.ndim != 1 and not np.array_equal(own, grown):
+            return False
+        if len(changed) == 0:
+            continue
+        if tensor.name not in native.reshape_targets or len(changed) != 1:
+            return False  # something else follows the input size: keep the fixed size
+        flattened.append((tensor, int(changed[0])))
+    for tensor, axis in flattened:
+        target = numpy_helper.to_array(tensor).copy()
+        target[axis] = -1
+        tensor.CopyFrom(numpy_helper.from_array(target, tensor.name))
+    return True
 
 
 def _convert_node(b: _Builder, node: TfNode) -> None:
@@ -114,7 +174,10 @@ def _convert_node(b: _Builder, node: TfNode) -> None:
         b.shapes[name] = value.shape
         return
     if op == "Placeholder":
-        b.shapes[name] = tuple(int(d.get("size", -1)) for d in node.attrs["shape"]["shape"]["dim"])
+        dims = [int(d.get("size", -1)) for d in node.attrs["shape"]["shape"]["dim"]]
+        for axis in _spatial_axes(dims):
+            dims[axis] += b.growth
+        b.shapes[name] = tuple(dims)
         return
     if all(i in b.constants for i in inputs) and op not in ("Identity",):
         b.constants[name] = _evaluate(b, node, inputs)
@@ -169,6 +232,7 @@ def _convert_node(b: _Builder, node: TfNode) -> None:
         resolved = _resolve_shape(shape, target)
         const = numpy_helper.from_array(np.array(resolved, dtype=np.int64), b.fresh(name + "_shape"))
         b.initializers.append(const)
+        b.reshape_targets.add(const.name)
         b.add("Reshape", [b.tensor(x), const.name], [name])
         b.shapes[name] = tuple(resolved)
     else:  # pragma: no cover - SUPPORTED_OPS and these branches are kept in step
@@ -248,12 +312,18 @@ def _resize(b: _Builder, node: TfNode, x: str, shape: tuple[int, ...], size: np.
         mode = "half_pixel"
     else:
         mode = "asymmetric"
-    out_h, out_w = int(size[0]), int(size[1])
-    sizes = numpy_helper.from_array(np.array([shape[0], shape[3], out_h, out_w], dtype=np.int64), b.fresh("sizes"))
-    b.initializers.append(sizes)
+    if b.follow is not None:
+        along_h, along_w = b.follow[len(b.factors)]
+        out_h, out_w = round(shape[1] * along_h), round(shape[2] * along_w)
+    else:
+        out_h, out_w = int(size[0]), int(size[1])
+    b.factors.append((out_h / shape[1], out_w / shape[2]))
+    factors = np.array([1.0, 1.0, *b.factors[-1]], dtype=np.float32)
+    scales = numpy_helper.from_array(factors, b.fresh("scales"))
+    b.initializers.append(scales)
     nchw, resized = b.fresh(node.name + "_nchw"), b.fresh(node.name + "_resized")
     b.add("Transpose", [b.tensor(x)], [nchw], perm=_TO_NCHW)
-    b.add("Resize", [nchw, "", "", sizes.name], [resized], mode="linear", coordinate_transformation_mode=mode)
+    b.add("Resize", [nchw, "", scales.name], [resized], mode="linear", coordinate_transformation_mode=mode)
     b.add("Transpose", [resized], [node.name], perm=_TO_NHWC)
     b.shapes[node.name] = (shape[0], out_h, out_w, shape[3])
 

