@@ -30,10 +30,10 @@ def _clip(name: str) -> Path:
 
 
 def _events(
-    model: Path, clip: Path, document: dict[str, object], classes: set[int], **limits: int
+    model: Path, clip: Path, document: dict[str, object], classes: set[int], min_height_px: int = 0
 ) -> list[OfflineEvent]:
     detector = ModelService(model.parent).detector(AnalyticsSettings(detector_threads=1), score_threshold=0.15)
-    analyzer = Analyzer(detector, AnalyzerConfig(fps=5, classes=frozenset(classes), **limits))
+    analyzer = Analyzer(detector, AnalyzerConfig(fps=5, classes=frozenset(classes), min_height_px=min_height_px))
     return analyze_file(clip, analyzer, 5.0, rules=parse_rules(document)).events
 
 
