@@ -52,6 +52,16 @@ def test_people_walking_in_raise_intrusion_events_with_snapshots(
     assert stats["frames"] > 0
     assert stats["events"] >= 1
     assert stats["dropped_packets"] == 0
+    assert 0 < stats["moving_frames"] <= stats["frames"]
+    metrics = client.get("/api/v1/metrics", headers=auth)
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    lines = metrics.text.splitlines()
+    assert "sharpeyes_analysis_workers 1" in lines
+    assert "# TYPE sharpeyes_analysis_detector_calls_total counter" in lines
+    frames = next(line for line in lines if line.startswith(f'sharpeyes_analysis_frames_total{{camera="{camera_id}"}}'))
+    assert float(frames.split()[-1]) > 0
+    assert client.get("/api/v1/metrics").status_code == 401, "signed in only"
     picture = client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", headers=auth)
     assert picture.status_code == 200
     assert picture.content[:2] == b"\xff\xd8"

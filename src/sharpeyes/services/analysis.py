@@ -86,7 +86,7 @@ class AnalysisService:
             raise NotFoundError(f"event {event_id} has no snapshot", code="no_snapshot")
         return path.read_bytes()
 
-    def stats(self, camera_id: str) -> dict[str, int]:
+    def stats(self, camera_id: str) -> dict[str, float]:
         """Counters of the camera's running worker (empty when none runs)."""
         with self._lock:
             worker = self._workers.get(camera_id)
@@ -180,11 +180,16 @@ class _Worker:
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout_s)
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, float]:
         analyzer, sampler = self._analyzer, self._sampler
-        counters = {"events": self._events_raised, "size_changes": self._size_changes}
+        counters: dict[str, float] = {"events": self._events_raised, "size_changes": self._size_changes}
         if analyzer is not None:
-            counters |= {"frames": analyzer.stats.frames, "detector_calls": analyzer.stats.detector_calls}
+            counters |= {
+                "frames": analyzer.stats.frames,
+                "moving_frames": analyzer.stats.moving_frames,
+                "detector_calls": analyzer.stats.detector_calls,
+                "detector_seconds": round(analyzer.stats.detector_s, 3),
+            }
         if sampler is not None:
             counters |= {"dropped_packets": sampler.dropped_packets, "decode_errors": sampler.decode_errors}
         return counters

@@ -28,14 +28,14 @@ class AnalysisPlanIn(BaseModel):
 
 class AnalysisPlanOut(AnalysisPlanIn):
     running: bool = Field(False, description="A worker analyses the camera now.")
-    stats: dict[str, int] = Field(
+    stats: dict[str, float] = Field(
         default_factory=dict,
-        description="The running worker's counters: frames, detector_calls, events, dropped_packets (analysis fell "
-        "behind), decode_errors, size_changes.",
+        description="The running worker's counters: frames, moving_frames, detector_calls, detector_seconds, events, "
+        "dropped_packets (analysis fell behind), decode_errors, size_changes.",
     )
 
     @classmethod
-    def from_plan(cls, plan: AnalysisPlan, running: bool, stats: dict[str, int] | None = None) -> AnalysisPlanOut:
+    def from_plan(cls, plan: AnalysisPlan, running: bool, stats: dict[str, float] | None = None) -> AnalysisPlanOut:
         return cls(
             enabled=plan.enabled,
             fps=plan.fps,
