@@ -120,6 +120,37 @@ def test_the_installed_model_takes_any_size_and_small_crops_find_people_too(nano
     assert hits / total >= 0.8, f"person recall in small crops {hits}/{total}"
 
 
+def test_boxes_sit_where_the_people_are(nanodet_model: Path) -> None:
+    """No systematic shift against the ground truth (decoding from the wrong point of a cell shifts every box)."""
+    clip = _require(PETS / "pets09-s2l1.mp4")
+    detector = open_detector(DetectorConfig(nanodet_model))
+    shifts = []
+    with av.open(str(clip)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index % 40:
+                continue
+            (found,) = detector.detect([frame.to_ndarray(format="bgr24")])  # the whole frame, full resolution
+            people = found.select(found.class_id == PERSON)
+            truth = _ground_truth(index + 1)
+            if len(truth) == 0 or len(people) == 0:
+                continue
+            overlaps = iou_matrix(truth, people.xyxy)
+            for row, best in enumerate(overlaps.argmax(axis=1)):
+                if overlaps[row, best] >= 0.3:
+                    box, ours = truth[row], people.xyxy[best]
+                    height = box[3] - box[1]
+                    shifts.append(
+                        (
+                            (ours[0] + ours[2] - box[0] - box[2]) / 2 / height,
+                            (ours[1] + ours[3] - box[1] - box[3]) / 2 / height,
+                        )
+                    )
+    assert len(shifts) > 50
+    mean_x, mean_y = np.mean(shifts, axis=0)
+    assert abs(mean_x) < 0.02, f"boxes shifted sideways by {mean_x:.3f} of a person's height"
+    assert abs(mean_y) < 0.02, f"boxes shifted up or down by {mean_y:.3f} of a person's height"
+
+
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"\x08\x07not a model")

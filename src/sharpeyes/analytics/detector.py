@@ -173,8 +173,11 @@ class NanoDet:
         bins /= bins.sum(axis=2, keepdims=True)
         sides = (bins * np.arange(NANODET_BINS, dtype=np.float32)).sum(axis=2) * stride  # left, top, right, bottom
         columns = width // stride
-        cx = (cell % columns).astype(np.float32) * stride
-        cy = (cell // columns).astype(np.float32) * stride
+        # Distances are measured from the cell's centre (a GFL head's points sit half a stride in): measured from its
+        # corner instead, every box lands half a cell up and left — 5% of a person's height on PETS09, enough to
+        # drop a third of the matches at IoU 0.5.
+        cx = ((cell % columns).astype(np.float32) + 0.5) * stride
+        cy = ((cell // columns).astype(np.float32) + 0.5) * stride
         boxes = np.stack([cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]], axis=1)
         return Detections(boxes.astype(np.float32), scores[cell, cls].astype(np.float32), cls.astype(np.int64))
 

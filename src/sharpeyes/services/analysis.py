@@ -196,7 +196,9 @@ class _Worker:
 
     def _run(self) -> None:
         assert self._sampler is not None
-        config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px)
+        # Only the classes some rule asks for are tracked: the others would cost and could raise nothing.
+        wanted = frozenset().union(*(rule.classes for rule in self._rules)) if self._rules else None
+        config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px, classes=wanted)
         engine: RuleEngine | None = None
         size: tuple[int, ...] = ()
         try:
