@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from sharpeyes.analytics.mot import MotScores, evaluate, read_mot
-from sharpeyes.analytics.offline import analyze_file
+from sharpeyes.analytics.offline import analyze_file, frame_rate
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.services.models import ModelService
@@ -71,7 +71,10 @@ def main() -> None:
             naive = Analyzer(
                 detector,
                 AnalyzerConfig(
-                    fps=fps or 25.0, min_height_px=args.min_height, classes=frozenset({0}), whole_frames=True
+                    fps=fps or frame_rate(clip),
+                    min_height_px=args.min_height,
+                    classes=frozenset({0}),
+                    whole_frames=True,
                 ),
             )
             base = analyze_file(clip, naive, fps)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import MODELS
 from tests.support.processes import PlatformProcess
 from tests.support.waiting import wait_for
 
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
-    process = PlatformProcess(["demo", "--data-dir", str(tmp_path_factory.mktemp("demo"))])
+    models = {"SHARPEYES_ANALYTICS__MODELS_DIR": str(MODELS)}  # what `make test` installed, as `make demo` does
+    process = PlatformProcess(["demo", "--data-dir", str(tmp_path_factory.mktemp("demo"))], env=models)
     try:
         process.wait_healthy(180)
         yield process
@@ -104,6 +106,35 @@ def test_live_view_plays_frames_in_the_browser(demo: PlatformProcess, page: Page
     assert lag_s < 1.5, "the player keeps to the live edge"
     page.click("#live-close")
     expect(page.locator("#live")).to_be_hidden()
+
+
+def test_alerts_from_the_sample_rules_appear_beside_the_wall_with_their_pictures(
+    demo: PlatformProcess, page: Page
+) -> None:
+    if "real footage" not in demo.output:
+        pytest.skip("the sample rules are drawn for the shared clips: set SHARPEYES_TEST_DATA")
+    _sign_in(page, demo, demo.printed(r"password / 密码: (\S+)"))
+    expect(page.locator("#alerts")).to_be_visible()
+    expect(page.locator("#alerts-title")).to_have_text("Alerts")
+    picture = page.locator("#alert-list li.alert.analytics img").first
+    expect(picture).to_be_visible(timeout=90_000)  # the rules run on the sample cameras from the start
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#alert-list li.alert.analytics img');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        timeout=15_000,
+    )
+    item = page.locator("#alert-list li.alert.analytics").first
+    assert item.get_attribute("data-type", timeout=1_000) in {
+        "analytics.line_crossing",
+        "analytics.crowd",
+        "analytics.loitering",
+        "analytics.intrusion",
+    }
+    assert "路" in item.locator(".where").inner_text() or "大厅" in item.locator(".where").inner_text()
+    page.click("#lang")
+    expect(page.locator("#alerts-title")).to_have_text("告警")
+    item.click()
+    expect(page.locator("#live")).to_be_visible()
 
 
 def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page) -> None:

@@ -18,6 +18,12 @@ COCO_CLASSES = (
     "hair drier", "toothbrush",
 )  # fmt: skip
 PERSON = 0
+CLASS_NAMES_ZH = {
+    "person": "人员", "bicycle": "自行车", "car": "汽车", "motorcycle": "摩托车/电动车", "bus": "公交车",
+    "truck": "货车", "backpack": "背包", "umbrella": "雨伞", "handbag": "手提包", "suitcase": "行李箱",
+    "dog": "狗", "cell phone": "手机",
+}  # fmt: skip
+"""Chinese names of the classes people ask about (the others are shown in English)."""
 
 
 @dataclass(frozen=True, slots=True)

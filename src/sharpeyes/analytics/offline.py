@@ -35,6 +35,17 @@ class OfflineResult:
     stats: AnalyzerStats
 
 
+def frame_rate(path: Path) -> float:
+    """The file's own frames a second (what analysing every frame runs at)."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidInputError(f"{path.name}: no video track", code="no_video")
+            return float(container.streams.video[0].average_rate or 25)
+    except (av.FFmpegError, OSError) as err:
+        raise InvalidInputError(f"{path.name}: cannot be read as video ({err})", code="bad_video") from err
+
+
 def sample_frames(
     path: Path, fps: float | None, progress: Progress | None = None, *, max_frames: int | None = None
 ) -> Iterator[tuple[int, float, np.ndarray]]:

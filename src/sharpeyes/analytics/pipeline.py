@@ -31,7 +31,7 @@ EDGE_PX = 3
 """A box this close to a crop edge inside the frame was cut by the crop."""
 EXPLAINED_SHARE = 0.6
 """Motion this much inside the boxes where tracks are expected is theirs."""
-SEEN_WELL_PX = 96
+SEEN_WELL_PX = 64
 """An object this tall is found as well as a larger one: a crop of larger objects only is scaled down to it."""
 WHOLE_FRAME_SIDE = 1
 """The whole-frame look sees the frame at up to this many times the detector's input size (long side)."""

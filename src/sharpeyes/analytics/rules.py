@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sharpeyes.analytics.detections import COCO_CLASSES, PERSON
+from sharpeyes.analytics.detections import CLASS_NAMES_ZH, COCO_CLASSES, PERSON
 from sharpeyes.analytics.tracker import TrackedObject
 from sharpeyes.core.errors import InvalidInputError
 
@@ -179,7 +179,8 @@ class RuleEngine:
         for tid in tids:
             was_inside = rule.zone.id in self._seen[tid].inside if tid in self._seen else False
             if rule.zone.contains(feet[tid]) and not was_inside and self._once(rule, tid):
-                hits.append(RuleHit(rule.id, "intrusion", at_s, (tid,), f"{_name(rule)} entered zone {rule.zone.id}"))
+                detail = f"{_name(rule)} entered zone {rule.zone.id} / {_name_zh(rule)}进入区域 {rule.zone.id}"
+                hits.append(RuleHit(rule.id, "intrusion", at_s, (tid,), detail))
         return hits
 
     def _loitering(self, rule: Rule, tids: list[int], feet: dict[int, Point], at_s: float) -> list[RuleHit]:
@@ -189,7 +190,11 @@ class RuleEngine:
             since = self._seen[tid].inside.get(rule.zone.id) if tid in self._seen else None
             long_enough = since is not None and at_s - since >= rule.seconds
             if since is not None and long_enough and rule.zone.contains(feet[tid]) and self._once(rule, tid):
-                detail = f"{_name(rule)} in zone {rule.zone.id} for {at_s - since:.0f} s"
+                stayed = f"{at_s - since:.0f}"
+                detail = (
+                    f"{_name(rule)} in zone {rule.zone.id} for {stayed} s / "
+                    f"{_name_zh(rule)}在区域 {rule.zone.id} 停留 {stayed} 秒"
+                )
                 hits.append(RuleHit(rule.id, "loitering", at_s, (tid,), detail, {"seconds": at_s - since}))
         return hits
 
@@ -209,7 +214,10 @@ class RuleEngine:
             self._crowded[rule.id] = None
             return []
         self._crowded[rule.id] = None
-        detail = f"{len(inside)} {_name(rule)} in zone {rule.zone.id} (≥ {rule.min_count})"
+        detail = (
+            f"{len(inside)} {_name(rule)} in zone {rule.zone.id} (≥ {rule.min_count}) / "
+            f"区域 {rule.zone.id} 内{_name_zh(rule)} {len(inside)} 个（≥ {rule.min_count}）"
+        )
         return [RuleHit(rule.id, "crowd", at_s, inside, detail, {"count": len(inside)})]
 
     def _left(
@@ -233,7 +241,8 @@ class RuleEngine:
                 continue
             assert state.still_since is not None
             if at_s - state.still_since >= rule.seconds and self._once(rule, tid):
-                detail = f"{_name(rule)} left unattended for {at_s - state.still_since:.0f} s"
+                alone = f"{at_s - state.still_since:.0f}"
+                detail = f"{_name(rule)} left unattended for {alone} s / {_name_zh(rule)}无人看管 {alone} 秒"
                 hits.append(RuleHit(rule.id, "left_object", at_s, (tid,), detail))
         return hits
 
@@ -258,12 +267,18 @@ class RuleEngine:
             self.counts[rule.id][direction] += 1
             if rule.direction in ("both", direction):
                 data = {"direction": direction, **self.counts[rule.id]}
-                hits.append(RuleHit(rule.id, "line_crossing", at_s, (tid,), f"{_name(rule)} crossed {direction}", data))
+                way = "从左到右" if direction == "left_to_right" else "从右到左"
+                detail = f"{_name(rule)} crossed {direction} / {_name_zh(rule)}越线（{way}）"
+                hits.append(RuleHit(rule.id, "line_crossing", at_s, (tid,), detail, data))
         return hits
 
 
 def _name(rule: Rule) -> str:
     return "/".join(sorted(COCO_CLASSES[c] for c in rule.classes))
+
+
+def _name_zh(rule: Rule) -> str:
+    return "/".join(sorted(CLASS_NAMES_ZH.get(COCO_CLASSES[c], COCO_CLASSES[c]) for c in rule.classes))
 
 
 def _side(a: Point, b: Point, p: Point) -> float:

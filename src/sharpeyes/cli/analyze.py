@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sharpeyes.analytics.detections import COCO_CLASSES
 from sharpeyes.analytics.mot import write_mot
-from sharpeyes.analytics.offline import analyze_file
+from sharpeyes.analytics.offline import analyze_file, frame_rate
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.analytics.rules import parse_rules
 from sharpeyes.cli.models import ModelsDirOption
@@ -62,7 +62,8 @@ def analyze(
         detector = ModelService(models_dir or settings.models_dir).detector(
             settings.analytics, score_threshold=TRACKING_THRESHOLD
         )
-        analyzer = Analyzer(detector, AnalyzerConfig(fps=fps or 25.0, min_height_px=min_height, classes=wanted))
+        rate = fps or frame_rate(video)  # the tracker's motion model steps at the rate frames arrive
+        analyzer = Analyzer(detector, AnalyzerConfig(fps=rate, min_height_px=min_height, classes=wanted))
         columns = (TextColumn("analysing / 分析"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("frames", total=None)

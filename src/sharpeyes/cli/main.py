@@ -21,6 +21,7 @@ from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
+from sharpeyes.services.models import ModelService
 from sharpeyes.workers.analysis import AnalysisRunner
 from sharpeyes.workers.coverage import CoverageRecorder
 from sharpeyes.workers.mqtt import MqttPublisher
@@ -97,8 +98,12 @@ def demo(
         _user, password = accounts.create_admin()
     with console.status("Preparing sample footage / 正在准备示例视频…"):
         footage = find_footage(settings.data_dir)
-    added = add_demo_cameras(runtime.services.cameras, footage)
+    detector_ready = ModelService(settings.models_dir).path().exists()
+    analysis = runtime.services.analysis if detector_ready else None
+    added = add_demo_cameras(runtime.services.cameras, footage, analysis)
     console.print(f"Sample footage / 示例视频: {footage.origin} ({len(footage.clips)} cameras, {added} new)")
+    if not detector_ready:
+        console.print("Analytics off / 智能分析未启用: run `sharpeyes models install` (`make demo` does)")
     url = f"http://{settings.server.host}:{settings.server.port}"
     console.print(
         Panel(

@@ -1,5 +1,6 @@
 "use strict";
-// The first page: sign in, then a wall of camera snapshots refreshed every second.
+// The first page: sign in, then a wall of camera snapshots refreshed every second, with the alerts panel
+// (alerts.js) beside it.
 
 const TEXT = {
   zh: {
@@ -47,10 +48,12 @@ function showWall() {
   $("login").hidden = true; $("wall").hidden = false; $("logout").hidden = false;
   refresh();
   timer = setInterval(refresh, 1000);
+  startAlerts();
 }
 
 function signOut() {
   closeLive();
+  stopAlerts();
   token = null; sessionStorage.removeItem("sharpeyes.token");
   clearInterval(timer); timer = null;
   tiles.forEach((tile) => { if (tile.url) URL.revokeObjectURL(tile.url); });
@@ -199,7 +202,7 @@ $("live-close").addEventListener("click", closeLive);
 $("logout").addEventListener("click", signOut);
 $("lang").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sharpeyes.lang", lang);
-  applyLanguage(); refresh();
+  applyLanguage(); refresh(); renderAlerts();
 });
 
 applyLanguage();
