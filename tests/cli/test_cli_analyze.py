@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from sharpeyes.analytics.mot import read_mot
@@ -10,6 +13,7 @@ from sharpeyes.cli.main import app
 from tests.support.clips import make_test_clip
 
 runner = CliRunner()
+DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 
 
 def test_analyze_writes_mot_rows_for_a_video(tmp_path: Path, nanodet_model: Path) -> None:
@@ -48,3 +52,20 @@ def test_analyze_refuses_what_it_cannot_use(tmp_path: Path, audio_clip: Path, na
     missing = runner.invoke(app, ["analyze", str(audio_clip), "--mot", "x.txt", "--models-dir", str(tmp_path / "none")])
     assert missing.exit_code == 1
     assert "sharpeyes models install" in missing.output
+
+
+def test_analyze_keeps_each_tracks_best_picture(tmp_path: Path, nanodet_model: Path) -> None:
+    clip = DATA / "clips" / "person-bicycle-car-detection-short.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    crops = tmp_path / "crops"
+    args = ["analyze", str(clip), "--mot", str(tmp_path / "t.txt"), "--crops", str(crops), "--classes", "car"]
+    result = runner.invoke(app, [*args, "--models-dir", str(nanodet_model.parent), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    pictures = sorted(crops.glob("*-car.jpg"))
+    assert pictures, result.output
+    with Image.open(pictures[0]) as picture:
+        assert picture.format == "JPEG"
+        assert 40 <= max(picture.size) <= 256
+    rows = read_mot(tmp_path / "t.txt")
+    assert {row.track_id for row in rows} >= {int(p.name.split("-")[0]) for p in pictures}

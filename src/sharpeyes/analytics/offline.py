@@ -13,6 +13,7 @@ import numpy as np
 from sharpeyes.analytics.mot import MotRow
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerStats
 from sharpeyes.analytics.rules import Rule, RuleEngine, RuleHit
+from sharpeyes.analytics.tracker import Track
 from sharpeyes.core.errors import InvalidInputError
 
 Progress = Callable[[int, int | None], None]
@@ -33,6 +34,8 @@ class OfflineResult:
     sampled_frames: list[int]
     """1-based numbers of the frames analysed (all frames when no rate was given)."""
     stats: AnalyzerStats
+    tracks: list[Track]
+    """Every confirmed track, ended, with its start, end, class and best picture."""
 
 
 def frame_rate(path: Path) -> float:
@@ -101,5 +104,5 @@ def analyze_file(
         if rules:
             engine = engine or RuleEngine(rules, image.shape[1], image.shape[0])
             events.extend(OfflineEvent(index + 1, hit) for hit in engine.update(seen, at_s))
-    analyzer.tracker.finish()
-    return OfflineResult(rows, events, sampled, analyzer.stats)
+    tracks = analyzer.tracker.finish()
+    return OfflineResult(rows, events, sampled, analyzer.stats, tracks)

@@ -33,6 +33,8 @@ EXPLAINED_SHARE = 0.6
 """Motion this much inside the boxes where tracks are expected is theirs."""
 SEEN_WELL_PX = 64
 """An object this tall is found as well as a larger one: a crop of larger objects only is scaled down to it."""
+BEST_CROP_PX = 256
+"""A track's best picture is kept at most this large (long side)."""
 WHOLE_FRAME_SIDE = 1
 """The whole-frame look sees the frame at up to this many times the detector's input size (long side)."""
 
@@ -120,9 +122,13 @@ class Analyzer:
         self.stats.frames += 1
         self.stats.moving_frames += bool(moved)
         self.stats.detector_calls += len(crops)
-        return self.tracker.update(
+        seen = self.tracker.update(
             detections, at_s, frame_interval_s=1.0 / config.fps, looked=crops, frame=(width, height)
         )
+        for track in self.tracker.tracks:
+            if track.best_at_s == at_s and track.last_seen_s == at_s:  # seen better than ever: keep its picture
+                track.best_crop = _best_crop(image, track.best_box)
+        return seen
 
     def _due(self, track: Track, at_s: float) -> bool:
         return not track.confirmed or at_s - track.looked_s >= self._config.track_look_s - 1e-6
@@ -238,6 +244,19 @@ def _covered(box: Box, others: list[Box]) -> float:
     for other in others:
         inside += area((max(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), min(box[3], other[3])))
     return min(1.0, inside / own)
+
+
+def _best_crop(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+    """The object with a tenth of its size around it, its long side at most ``BEST_CROP_PX``."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    pad_x, pad_y = (x2 - x1) / 10, (y2 - y1) / 10
+    left, top = max(0, int(x1 - pad_x)), max(0, int(y1 - pad_y))
+    right, bottom = min(width, int(x2 + pad_x) + 1), min(height, int(y2 + pad_y) + 1)
+    picture = image[top:bottom, left:right]
+    if picture.size == 0:
+        return np.zeros((1, 1, 3), np.uint8)
+    return _scaled(picture, min(1.0, BEST_CROP_PX / max(picture.shape[:2]))).copy()
 
 
 def _scale(crop: Box, boxes: list[Box]) -> float:

@@ -96,7 +96,9 @@ class Track:
     best_score: float = 0.0
     best_box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     best_at_s: float = 0.0
-    """The most confident sighting (for the track's best crop)."""
+    """The most confident sighting."""
+    best_crop: np.ndarray | None = None
+    """The picture of the object at its most confident sighting (BGR, long side at most ``BEST_CROP_PX``)."""
     feature: np.ndarray | None = None
     """Appearance, a running blend of the matched detections' signatures."""
     looked_s: float = 0.0
@@ -117,7 +119,7 @@ class TrackerConfig:
     max_centre_distance: float = 0.5
     """Centre distance, in box heights, close enough to match even without overlap (fast objects, low rates)."""
     distance_weight: float = 0.5
-    appearance_weight: float = 0.5
+    appearance_weight: float = 1.0
     """How much a different colour signature costs a match (0: position alone)."""
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from PIL import Image
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sharpeyes.analytics.detections import COCO_CLASSES
@@ -41,6 +42,10 @@ def analyze(
     ] = None,
     events: Annotated[
         Path | None, typer.Option("--events", help="Write the rules' events here (JSON); needs --rules.")
+    ] = None,
+    crops: Annotated[
+        Path | None,
+        typer.Option("--crops", file_okay=False, help="Write each track's best picture here (TRACK-CLASS.jpg)."),
     ] = None,
     models_dir: ModelsDirOption = None,
     data_dir: DataDirOption = None,
@@ -85,6 +90,15 @@ def analyze(
         ]
         events.write_text(json.dumps(listed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         console.print(f"{len(listed)} events → {events}", highlight=False)
+    if crops is not None:
+        crops.mkdir(parents=True, exist_ok=True)
+        written = 0
+        for track in result.tracks:
+            if track.best_crop is not None:
+                name = f"{track.track_id:05d}-{COCO_CLASSES[track.class_id].replace(' ', '_')}.jpg"
+                Image.fromarray(track.best_crop[:, :, ::-1]).save(crops / name, quality=90)
+                written += 1
+        console.print(f"{written} track pictures → {crops}", highlight=False)
     stats = result.stats
     tracks = len({row.track_id for row in result.rows})
     console.print(
