@@ -3,7 +3,7 @@ MOTChallenge ground truth, scored by the project's metric code (validated on the
 
 Runs ``sharpeyes analyze`` (the live analysis code) at the clip's full rate and at 5 fps, people only. Baseline in
 the same run: the same detector and tracker on every sampled frame whole, resized to the detector's input (no
-full-resolution regions, no motion gating). ``--min-height`` (default 50 px) drops people smaller than the ground
+crops, no motion gating). ``--min-height`` (default 50 px) drops people smaller than the ground
 truth ever annotates (its smallest box is 59 px high): the distant people at the top of the view are real but not
 in the ground truth, so keeping them would count as false positives.
 
@@ -83,7 +83,7 @@ def main() -> None:
             ours = evaluate(wanted, read_mot(out))
             theirs = evaluate(wanted, base.rows)
             print(f"PETS09-S2L1 at {label}: {len(frames)} frames, {len(wanted)} ground-truth boxes ({seconds:.0f} s)")
-            print(line("  sharpeyes analyze (regions at full resolution)", ours))
+            print(line("  sharpeyes analyze (gated crops)", ours))
             print(line("  baseline: whole frames resized", theirs))
             print(f"  recall ratio sharpeyes / baseline: {ours.recall / max(theirs.recall, 1e-9):.2f}x")
             missed = [name for name, target in TARGETS.items() if getattr(ours, name) < target]

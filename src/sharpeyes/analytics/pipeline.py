@@ -116,7 +116,8 @@ class Analyzer:
                 unsure = [t for t in self.tracker.tracks if not t.confirmed]
                 due = [_box(t.filter.box, width, height) for t in stirring + unsure if self._due(t, at_s)]
                 crops = plan_crops(width, height, due + fresh, self._detector.input_size)
-                scales = [_scale(crop, due + fresh) for crop in crops]
+                whole = self._detector.input_size / max(width, height)  # the whole-frame look's scale
+                scales = [max(whole, _scale(crop, due + fresh)) for crop in crops]
             detections = self._detect(image, crops, scales) if crops else Detections.empty()
             self._remember_quiet(fresh, detections, at_s)
         self.stats.frames += 1
@@ -260,7 +261,8 @@ def _best_crop(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
 
 
 def _scale(crop: Box, boxes: list[Box]) -> float:
-    """How much a crop can be scaled down: until the smallest box (moving part or track) in it is ``SEEN_WELL_PX``."""
+    """How much a crop can be scaled down: until the smallest box (moving part or track) in it is ``SEEN_WELL_PX``
+    (never below the whole-frame look's scale: a crop sees at least as much as that look)."""
     heights = [
         b[3] - b[1]
         for b in boxes
