@@ -4,6 +4,7 @@ footage (PETS09-S2L1 with its MOT ground truth)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -53,6 +54,14 @@ def _ground_truth(frame: int) -> np.ndarray:
     return np.array(boxes, np.float32).reshape(-1, 4)
 
 
+def _every_40th_frame() -> Iterator[tuple[int, np.ndarray]]:
+    """(0-based index, BGR picture) of every 40th frame of PETS09-S2L1 (MOT frame N is decoded frame N-1)."""
+    with av.open(str(_require(PETS / "pets09-s2l1.mp4"))) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index % 40 == 0:
+                yield index, frame.to_ndarray(format="bgr24")
+
+
 def _recall(found: Detections, truth: np.ndarray) -> tuple[int, int]:
     overlaps = iou_matrix(truth, found.xyxy)
     hits = 0
@@ -66,21 +75,16 @@ def _recall(found: Detections, truth: np.ndarray) -> tuple[int, int]:
 
 
 def test_people_are_found_in_real_footage_at_full_resolution(nanodet_model: Path) -> None:
-    clip = _require(PETS / "pets09-s2l1.mp4")
     detector = open_detector(DetectorConfig(nanodet_model))
     hits = total = 0
-    with av.open(str(clip)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index % 40:
-                continue
-            image = frame.to_ndarray(format="bgr24")
-            height, width = image.shape[:2]
-            tiles = [(x, y) for x in (0, (width - 416) // 2, width - 416) for y in (0, height - 416)]
-            parts = [detector.detect([image[y : y + 416, x : x + 416]])[0].shifted(x, y) for x, y in tiles]
-            people = nms(Detections.concatenate(parts), 0.5)
-            people = people.select(people.class_id == PERSON)
-            found, count = _recall(people, _ground_truth(index + 1))  # MOT frame N is decoded frame N-1
-            hits, total = hits + found, total + count
+    for index, image in _every_40th_frame():
+        height, width = image.shape[:2]
+        tiles = [(x, y) for x in (0, (width - 416) // 2, width - 416) for y in (0, height - 416)]
+        parts = [detector.detect([image[y : y + 416, x : x + 416]])[0].shifted(x, y) for x, y in tiles]
+        people = nms(Detections.concatenate(parts), 0.5)
+        people = people.select(people.class_id == PERSON)
+        found, count = _recall(people, _ground_truth(index + 1))  # MOT frame N is decoded frame N-1
+        hits, total = hits + found, total + count
     assert total > 50
     assert hits / total >= 0.75, f"person recall {hits}/{total}"
 
@@ -93,58 +97,47 @@ def test_the_installed_model_takes_any_size_and_small_crops_find_people_too(nano
         416,
         416,
     ]
-    clip = _require(PETS / "pets09-s2l1.mp4")
     detector = open_detector(DetectorConfig(nanodet_model))
     hits = total = 0
-    with av.open(str(clip)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index % 40:
-                continue
-            image = frame.to_ndarray(format="bgr24")
-            height, width = image.shape[:2]
-            truth = _ground_truth(index + 1)
-            crops = []  # one crop per annotated person: a quarter of its height around it, at least 128 px
-            for x1, y1, x2, y2 in truth.astype(int):
-                pad = max(8, (y2 - y1) // 4)
-                cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
-                half_w, half_h = max(64, (x2 - x1) // 2 + pad), max(64, (y2 - y1) // 2 + pad)
-                crops.append(
-                    (max(0, cx - half_w), max(0, cy - half_h), min(width, cx + half_w), min(height, cy + half_h))
-                )
-            found = detector.detect([image[y1:y2, x1:x2] for x1, y1, x2, y2 in crops])
-            for (x1, y1, _x2, _y2), people, box in zip(crops, found, truth, strict=True):
-                people = people.select(people.class_id == PERSON).shifted(x1, y1)
-                hit, _ = _recall(people, box[None])
-                hits, total = hits + hit, total + 1
+    for index, image in _every_40th_frame():
+        height, width = image.shape[:2]
+        truth = _ground_truth(index + 1)
+        crops = []  # one crop per annotated person: a quarter of its height around it, at least 128 px
+        for x1, y1, x2, y2 in truth.astype(int):
+            pad = max(8, (y2 - y1) // 4)
+            cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+            half_w, half_h = max(64, (x2 - x1) // 2 + pad), max(64, (y2 - y1) // 2 + pad)
+            crops.append((max(0, cx - half_w), max(0, cy - half_h), min(width, cx + half_w), min(height, cy + half_h)))
+        found = detector.detect([image[y1:y2, x1:x2] for x1, y1, x2, y2 in crops])
+        for (x1, y1, _x2, _y2), people, box in zip(crops, found, truth, strict=True):
+            people = people.select(people.class_id == PERSON).shifted(x1, y1)
+            hit, _ = _recall(people, box[None])
+            hits, total = hits + hit, total + 1
     assert total > 50
     assert hits / total >= 0.8, f"person recall in small crops {hits}/{total}"
 
 
 def test_boxes_sit_where_the_people_are(nanodet_model: Path) -> None:
     """No systematic shift against the ground truth (decoding from the wrong point of a cell shifts every box)."""
-    clip = _require(PETS / "pets09-s2l1.mp4")
     detector = open_detector(DetectorConfig(nanodet_model))
     shifts = []
-    with av.open(str(clip)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index % 40:
-                continue
-            (found,) = detector.detect([frame.to_ndarray(format="bgr24")])  # the whole frame, full resolution
-            people = found.select(found.class_id == PERSON)
-            truth = _ground_truth(index + 1)
-            if len(truth) == 0 or len(people) == 0:
-                continue
-            overlaps = iou_matrix(truth, people.xyxy)
-            for row, best in enumerate(overlaps.argmax(axis=1)):
-                if overlaps[row, best] >= 0.3:
-                    box, ours = truth[row], people.xyxy[best]
-                    height = box[3] - box[1]
-                    shifts.append(
-                        (
-                            (ours[0] + ours[2] - box[0] - box[2]) / 2 / height,
-                            (ours[1] + ours[3] - box[1] - box[3]) / 2 / height,
-                        )
+    for index, image in _every_40th_frame():
+        (found,) = detector.detect([image])  # the whole frame, full resolution
+        people = found.select(found.class_id == PERSON)
+        truth = _ground_truth(index + 1)
+        if len(truth) == 0 or len(people) == 0:
+            continue
+        overlaps = iou_matrix(truth, people.xyxy)
+        for row, best in enumerate(overlaps.argmax(axis=1)):
+            if overlaps[row, best] >= 0.3:
+                box, ours = truth[row], people.xyxy[best]
+                height = box[3] - box[1]
+                shifts.append(
+                    (
+                        (ours[0] + ours[2] - box[0] - box[2]) / 2 / height,
+                        (ours[1] + ours[3] - box[1] - box[3]) / 2 / height,
                     )
+                )
     assert len(shifts) > 50
     mean_x, mean_y = np.mean(shifts, axis=0)
     assert abs(mean_x) < 0.02, f"boxes shifted sideways by {mean_x:.3f} of a person's height"
