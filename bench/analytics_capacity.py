@@ -4,7 +4,7 @@ against the naive baseline with the same model and tracker — every sampled fra
 The mix of real clips (``../shared/data``): PETS09-S2L1 (pedestrians all the time), Intel's one-by-one people
 (people now and then) and car-detection (a parking lot, empty most of the time, cars passing). For each, CPU
 seconds per second of video (decoding every frame included, as a live camera's sub-stream must be decoded whole),
-detector calls and CPU seconds spent in the detector, and how many of the baseline's tracks the gated run also found
+detector calls and seconds spent in the detector, and how many of the baseline's tracks the gated run also found
 (a baseline track counts as found when at least half of its boxes are matched, IoU ≥ 0.5, by a gated box in the
 same frame). The detector runs on one thread, as when many cameras share the cores. A gated call is a crop, often
 small (its cost follows its area), so calls and detector work are both printed, with the share of sampled frames
@@ -116,7 +116,7 @@ def main() -> None:
     )
     print(f"frames with motion: {totals['moving'] / totals['frames']:.0%} (a gate on motion alone passes these)")
     print(f"detector calls: baseline / gated = {calls:.2f}x (target ≥ 5x: {'met' if calls >= 5 else 'MISSED'})")
-    print(f"detector work (CPU s in the detector): baseline / gated = {work:.2f}x")
+    print(f"detector work (seconds in the detector, one thread): baseline / gated = {work:.2f}x")
     print(f"baseline tracks found: {share:.3f} (target ≥ 0.97: {'met' if share >= 0.97 else 'MISSED'})")
     print(f"cameras on {CORES} cores: {cameras:.1f} (target ≥ 16: {'met' if cameras >= 16 else 'MISSED'})")
 

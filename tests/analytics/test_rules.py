@@ -118,3 +118,10 @@ def test_bad_zones_and_rules_say_what_is_wrong(document: dict[str, object], mess
     with pytest.raises(InvalidInputError) as raised:
         parse_rules({"zones": [YARD], **document})
     assert message in raised.value.message
+
+
+def test_an_object_cut_by_the_bottom_edge_is_inside_a_zone_drawn_to_the_edge() -> None:
+    engine = _engine([{"id": "entry", "type": "intrusion", "zone": "yard"}])
+    (hit,) = engine.update([_at(1, 1000, 1000)], 0.0)  # foot point on the picture's bottom right corner
+    assert hit.kind == "intrusion"
+    assert "进入区域 yard" in hit.detail, "said in Chinese too"

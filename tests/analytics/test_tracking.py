@@ -166,3 +166,15 @@ def test_line_crossings_counted_from_tracks_agree_with_the_ground_truth(nanodet_
     counted = len([e for e in result.events if e.hit.rule_id == "middle"])
     assert expected >= 5
     assert abs(counted - expected) <= max(2, expected // 4), (counted, expected)
+
+
+def test_a_look_too_coarse_to_see_a_small_object_does_not_lose_it() -> None:
+    tracker = Tracker()
+    for step in range(3):
+        tracker.update(_people([(100, 200)], [0]), step * 0.2, frame_interval_s=0.2)
+    tracker.hold({1})
+    whole = [(0, 0, 1920, 1080)]
+    for step in range(3, 40):  # eight seconds of whole-frame looks that cannot see 100-px people
+        tracker.update(Detections.empty(), step * 0.2, frame_interval_s=0.2, looked=whole, too_small_px=150)
+    (seen,) = tracker.update(_people([(100, 200)], [0]), 8.0, frame_interval_s=0.2, looked=whole)
+    assert (seen.track_id, seen.predicted) == (1, False)

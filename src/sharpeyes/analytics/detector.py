@@ -118,19 +118,19 @@ class NanoDet:
         return [self._detect_one(image) for image in images]
 
     def _fitted(self, image: np.ndarray) -> tuple[np.ndarray, int, int]:
-        """The picture the model is given: the image itself (scaled to fit a fixed-size model, or to a free one's
-        ``max_side``), padded with the mean colour at the bottom and right to a multiple of 32;
-        with the width and height of the picture inside the padding."""
+        """The picture the model is given: the image itself, scaled (its shape kept) to fit a fixed-size model's
+        square or a free model's ``max_side``, padded with the mean colour at the bottom and right (to the square,
+        or to a multiple of 32); with the width and height of the picture inside the padding."""
         height, width = image.shape[:2]
-        if not self._free:
-            out_h = out_w = self._size
-        else:
-            scale = min(1.0, self._config.max_side / max(height, width))
-            out_h, out_w = max(1, round(height * scale)), max(1, round(width * scale))
+        limit = self._config.max_side if self._free else self._size
+        scale = limit / max(height, width) if not self._free else min(1.0, limit / max(height, width))
+        out_h, out_w = max(1, round(height * scale)), max(1, round(width * scale))
         if (out_h, out_w) != (height, width):
             image = np.asarray(Image.fromarray(image).resize((out_w, out_h), Image.Resampling.BILINEAR))
         step = NANODET_STRIDES[-1]
         padded_h, padded_w = -(-out_h // step) * step, -(-out_w // step) * step
+        if not self._free:
+            padded_h = padded_w = self._size
         if (padded_h, padded_w) == (out_h, out_w):
             return image, out_w, out_h
         canvas = np.empty((padded_h, padded_w, 3), np.uint8)

@@ -31,8 +31,10 @@ EDGE_PX = 3
 """A box this close to a crop edge inside the frame was cut by the crop."""
 EXPLAINED_SHARE = 0.6
 """Motion this much inside the boxes where tracks are expected is theirs."""
-SEEN_WELL_PX = 64
+SEEN_WELL_PX = 96
 """An object this tall is found as well as a larger one: a crop of larger objects only is scaled down to it."""
+SMALLEST_FOUND_PX = 32
+"""Objects shorter than this, as the detector sees them, may be missed: a look that small does not count as a miss."""
 BEST_CROP_PX = 256
 """A track's best picture is kept at most this large (long side)."""
 WHOLE_FRAME_SIDE = 1
@@ -71,7 +73,7 @@ class AnalyzerStats:
     detector_calls: int = 0
     full_looks: int = 0
     detector_s: float = 0.0
-    """CPU seconds spent in the detector (this thread)."""
+    """Seconds spent waiting for the detector (wall clock: its threads are busy meanwhile)."""
     quiet_skips: int = 0
     """Motion not looked at because a look at the same place had just found nothing."""
 
@@ -102,6 +104,7 @@ class Analyzer:
         fresh: list[Box] = []
         if config.whole_frames:
             crops = [(0, 0, width, height)]
+            scales = [min(1.0, self._detector.input_size / max(width, height))]
             detections = self._detect_resized(image)
         else:
             if full:
@@ -116,15 +119,19 @@ class Analyzer:
                 unsure = [t for t in self.tracker.tracks if not t.confirmed]
                 due = [_box(t.filter.box, width, height) for t in stirring + unsure if self._due(t, at_s)]
                 crops = plan_crops(width, height, due + fresh, self._detector.input_size)
-                whole = self._detector.input_size / max(width, height)  # the whole-frame look's scale
-                scales = [max(whole, _scale(crop, due + fresh)) for crop in crops]
+                scales = [_scale(crop, due + fresh) for crop in crops]
             detections = self._detect(image, crops, scales) if crops else Detections.empty()
             self._remember_quiet(fresh, detections, at_s)
         self.stats.frames += 1
         self.stats.moving_frames += bool(moved)
         self.stats.detector_calls += len(crops)
         seen = self.tracker.update(
-            detections, at_s, frame_interval_s=1.0 / config.fps, looked=crops, frame=(width, height)
+            detections,
+            at_s,
+            frame_interval_s=1.0 / config.fps,
+            looked=crops,
+            frame=(width, height),
+            too_small_px=SMALLEST_FOUND_PX / min(scales) if crops else 0.0,
         )
         for track in self.tracker.tracks:
             if track.best_at_s == at_s and track.last_seen_s == at_s:  # seen better than ever: keep its picture
@@ -172,9 +179,9 @@ class Analyzer:
         scale = self._detector.input_size / max(height, width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
-        started = time.process_time()
+        started = time.perf_counter()
         (found,) = self._detector.detect([small])
-        self.stats.detector_s += time.process_time() - started
+        self.stats.detector_s += time.perf_counter() - started
         found = found.shifted(0.0, 0.0, 1.0 / scale) if len(found) else found
         found = found.select(self._wanted(found))
         return found.with_features(colour_signatures(image, found.xyxy))
@@ -189,9 +196,9 @@ class Analyzer:
         """Detections in the crops, each seen at its scale (large objects need no full resolution)."""
         height, width = image.shape[:2]
         pictures = [_scaled(image[y1:y2, x1:x2], scale) for (x1, y1, x2, y2), scale in zip(crops, scales, strict=True)]
-        started = time.process_time()
+        started = time.perf_counter()
         found = self._detector.detect(pictures)
-        self.stats.detector_s += time.process_time() - started
+        self.stats.detector_s += time.perf_counter() - started
         parts, cut_parts = [], []
         for (x1, y1, x2, y2), scale, detections in zip(crops, scales, found, strict=True):
             if len(detections) == 0:
@@ -261,8 +268,7 @@ def _best_crop(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
 
 
 def _scale(crop: Box, boxes: list[Box]) -> float:
-    """How much a crop can be scaled down: until the smallest box (moving part or track) in it is ``SEEN_WELL_PX``
-    (never below the whole-frame look's scale: a crop sees at least as much as that look)."""
+    """How much a crop can be scaled down: until the smallest box (moving part or track) in it is ``SEEN_WELL_PX``."""
     heights = [
         b[3] - b[1]
         for b in boxes

@@ -24,6 +24,8 @@ from sharpeyes.analytics.tracker import TrackedObject
 from sharpeyes.core.errors import InvalidInputError
 
 Point = tuple[float, float]
+INSIDE = 0.9999
+"""The largest foot-point coordinate (0–1): a zone drawn to the picture's edge holds objects cut by it."""
 CROWD_CALM_S = 5.0
 """How long a crowd must have thinned out before reaching the count again raises a new one."""
 RuleKind = Literal["intrusion", "loitering", "crowd", "left_object", "line_crossing"]
@@ -164,7 +166,9 @@ class RuleEngine:
 
     def _foot(self, obj: TrackedObject) -> Point:
         x1, _y1, x2, y2 = (float(v) for v in obj.xyxy)
-        return ((x1 + x2) / 2 / self._size[0], y2 / self._size[1])
+        # Kept just inside the picture: a box cut by the bottom edge stands on the edge, which a zone drawn to the
+        # edge must hold.
+        return (min((x1 + x2) / 2 / self._size[0], INSIDE), min(y2 / self._size[1], INSIDE))
 
     def _once(self, rule: Rule, tid: int) -> bool:
         key = (rule.id, tid)

@@ -154,10 +154,12 @@ class Tracker:
         frame_interval_s: float | None = None,
         looked: Sequence[Box] | None = None,
         frame: tuple[int, int] | None = None,
+        too_small_px: float = 0.0,
     ) -> list[TrackedObject]:
         """Associate the detections of the frame at ``at_s`` (seconds), found in the ``looked`` regions (the whole
         frame when None) of a ``frame`` (width, height); the confirmed tracks seen in this frame, and those expected
-        where nobody looked."""
+        where nobody looked. Tracks shorter than ``too_small_px`` were too small to be found in this look: they may
+        be matched but are not missed."""
         config = self._config
         step = 1.0
         if self._last_s is not None and frame_interval_s:
@@ -167,7 +169,11 @@ class Tracker:
             track.filter.predict(step)
         # Tracks mostly inside a looked region were looked for (a miss counts); tracks partly inside may be matched
         # (a detection there is more likely theirs than a new object's) but are not missed.
-        watched = [i for i, t in enumerate(self._tracks) if looked is None or _inside(t.filter.box, looked, frame)]
+        watched = [
+            i
+            for i, t in enumerate(self._tracks)
+            if (looked is None or _inside(t.filter.box, looked, frame)) and t.filter.mean[3] >= too_small_px
+        ]
         near = [i for i, t in enumerate(self._tracks) if looked is None or _inside(t.filter.box, looked, frame, 0.2)]
         coasting = {i for i, t in enumerate(self._tracks) if t.confirmed and t.last_seen_s >= t.looked_s} - set(watched)
         for i in watched:

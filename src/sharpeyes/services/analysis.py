@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.analytics.detections import COCO_CLASSES
+from sharpeyes.analytics.detections import COCO_CLASSES, PERSON
 from sharpeyes.analytics.detector import Detector
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.analytics.rules import RuleEngine, RuleHit, parse_rules
@@ -196,8 +196,10 @@ class _Worker:
 
     def _run(self) -> None:
         assert self._sampler is not None
-        # Only the classes some rule asks for are tracked: the others would cost and could raise nothing.
+        # Only the classes some rule asks for are tracked (and people, when a bag's owner must be seen near it).
         wanted = frozenset().union(*(rule.classes for rule in self._rules)) if self._rules else None
+        if wanted is not None and any(rule.kind == "left_object" for rule in self._rules):
+            wanted |= {PERSON}
         config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px, classes=wanted)
         engine: RuleEngine | None = None
         size: tuple[int, ...] = ()
@@ -215,6 +217,7 @@ class _Worker:
                 assert self._analyzer is not None
                 assert engine is not None
                 seen = self._analyzer.process(image, at_s)
+                self._analyzer.tracker.ended.clear()  # ended tracks are not kept here (they would pile up)
                 now = utcnow()
                 for hit in engine.update(seen, at_s, now.astimezone().time()):
                     self._record(hit, seen, image)

@@ -12,7 +12,7 @@ ANALYSIS_COUNTERS = {
     "frames": "Frames analysed.",
     "moving_frames": "Frames analysed in which something moved.",
     "detector_calls": "Regions the detector looked at.",
-    "detector_seconds": "CPU seconds spent in the detector.",
+    "detector_seconds": "Seconds spent waiting for the detector.",
     "events": "Events raised by the camera's rules.",
     "dropped_packets": "Packets dropped because analysis fell behind the camera.",
     "decode_errors": "Packets that could not be decoded.",
@@ -37,13 +37,17 @@ def metrics_router(analysis: AnalysisService) -> APIRouter:
             metric = f"sharpeyes_analysis_{name}_total"
             lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
             lines += [
-                f'{metric}{{camera="{_label(camera_id)}"}} {counters[name]:g}'
+                f'{metric}{{camera="{_label(camera_id)}"}} {_number(counters[name])}'
                 for camera_id, counters in stats.items()
                 if name in counters
             ]
         return PlainTextResponse("\n".join(lines) + "\n", media_type=PROMETHEUS_TYPE)
 
     return router
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _label(value: str) -> str:

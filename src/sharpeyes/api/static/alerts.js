@@ -19,22 +19,29 @@ const ALERT_TEXT = {
   },
 };
 const ALERTS_KEPT = 50;
-const alertState = { socket: null, events: [], pictures: new Map(), retry: null };
+const alertState = { socket: null, events: [], pictures: new Map(), retry: null, generation: 0 };
+// pictures: event id → object URL, or null when the picture could not be had (not asked again).
+// generation: bumped at every start and stop, so that answers for an earlier sign-in are dropped.
 
 function alertText(key) { return ALERT_TEXT[lang][key] || key; }
 
 async function startAlerts() {
   stopAlerts();
+  const generation = alertState.generation;
   $("alerts").hidden = false;
   try {
     const response = await api(`/api/v1/events?limit=${ALERTS_KEPT}`);
+    if (generation !== alertState.generation) return; // signed out (or in again) meanwhile
     if (response.ok) alertState.events = await response.json();
-  } catch (err) { /* the stream below still brings new ones */ }
+  } catch (err) {
+    if (generation !== alertState.generation) return;
+  }
   renderAlerts();
-  listenForAlerts();
+  listenForAlerts(generation);
 }
 
-function listenForAlerts() {
+function listenForAlerts(generation) {
+  if (generation !== alertState.generation) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/v1/events/live`);
   alertState.socket = socket;
@@ -43,20 +50,31 @@ function listenForAlerts() {
     const event = JSON.parse(message.data);
     if (!event.id) return; // {"type": "ready"} and errors
     alertState.events = [event, ...alertState.events.filter((e) => e.id !== event.id)].slice(0, ALERTS_KEPT);
+    forgetOldPictures();
     renderAlerts();
   };
   socket.onclose = () => {
     if (alertState.socket !== socket || !token) return;
-    alertState.retry = setTimeout(listenForAlerts, 3000); // the server restarted or the network blinked
+    alertState.retry = setTimeout(() => listenForAlerts(generation), 3000); // the server restarted or the network blinked
   };
 }
 
+function forgetOldPictures() {
+  const kept = new Set(alertState.events.map((e) => e.id));
+  alertState.pictures.forEach((url, id) => {
+    if (kept.has(id)) return;
+    if (url) URL.revokeObjectURL(url);
+    alertState.pictures.delete(id);
+  });
+}
+
 function stopAlerts() {
+  alertState.generation += 1;
   const socket = alertState.socket;
   alertState.socket = null;
   if (socket) socket.close();
   clearTimeout(alertState.retry);
-  alertState.pictures.forEach((url) => URL.revokeObjectURL(url));
+  alertState.pictures.forEach((url) => { if (url) URL.revokeObjectURL(url); });
   alertState.pictures.clear();
   alertState.events = [];
   $("alert-list").replaceChildren();
@@ -98,15 +116,24 @@ function alertItem(event) {
 }
 
 async function showAlertPicture(id, img) {
-  let url = alertState.pictures.get(id);
-  if (!url) {
-    try {
-      const response = await api(`/api/v1/events/${id}/snapshot.jpg`);
-      if (!response.ok) return;
-      url = URL.createObjectURL(await response.blob());
-    } catch (err) { return; }
-    if (alertState.pictures.has(id)) URL.revokeObjectURL(url); else alertState.pictures.set(id, url);
-    url = alertState.pictures.get(id);
+  if (alertState.pictures.has(id)) {
+    const known = alertState.pictures.get(id);
+    if (known) img.src = known; else img.remove(); // null: it could not be had
+    return;
   }
-  img.src = url;
+  const generation = alertState.generation;
+  let url = null;
+  try {
+    const response = await api(`/api/v1/events/${id}/snapshot.jpg`);
+    if (response.ok) url = URL.createObjectURL(await response.blob());
+  } catch (err) { /* remembered as missing below */ }
+  const wanted = generation === alertState.generation && alertState.events.some((e) => e.id === id);
+  if (!wanted) { if (url) URL.revokeObjectURL(url); return; }
+  if (alertState.pictures.has(id)) { // asked twice at once: keep the first answer
+    if (url) URL.revokeObjectURL(url);
+    url = alertState.pictures.get(id);
+  } else {
+    alertState.pictures.set(id, url);
+  }
+  if (url) img.src = url; else img.remove();
 }
