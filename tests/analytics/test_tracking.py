@@ -175,6 +175,6 @@ def test_a_look_too_coarse_to_see_a_small_object_does_not_lose_it() -> None:
     tracker.hold({1})
     whole = [(0, 0, 1920, 1080)]
     for step in range(3, 40):  # eight seconds of whole-frame looks that cannot see 100-px people
-        tracker.update(Detections.empty(), step * 0.2, frame_interval_s=0.2, looked=whole, too_small_px=150)
+        tracker.update(Detections.empty(), step * 0.2, frame_interval_s=0.2, looked=whole, too_small_px=[150])
     (seen,) = tracker.update(_people([(100, 200)], [0]), 8.0, frame_interval_s=0.2, looked=whole)
     assert (seen.track_id, seen.predicted) == (1, False)

@@ -33,7 +33,7 @@ EXPLAINED_SHARE = 0.6
 """Motion this much inside the boxes where tracks are expected is theirs."""
 SEEN_WELL_PX = 96
 """An object this tall is found as well as a larger one: a crop of larger objects only is scaled down to it."""
-SMALLEST_FOUND_PX = 32
+SMALLEST_FOUND_PX = 16
 """Objects shorter than this, as the detector sees them, may be missed: a look that small does not count as a miss."""
 BEST_CROP_PX = 256
 """A track's best picture is kept at most this large (long side)."""
@@ -131,7 +131,7 @@ class Analyzer:
             frame_interval_s=1.0 / config.fps,
             looked=crops,
             frame=(width, height),
-            too_small_px=SMALLEST_FOUND_PX / min(scales) if crops else 0.0,
+            too_small_px=[SMALLEST_FOUND_PX / scale for scale in scales],
         )
         for track in self.tracker.tracks:
             if track.best_at_s == at_s and track.last_seen_s == at_s:  # seen better than ever: keep its picture
@@ -274,8 +274,7 @@ def _scale(crop: Box, boxes: list[Box]) -> float:
         for b in boxes
         if crop[0] <= (b[0] + b[2]) / 2 <= crop[2] and crop[1] <= (b[1] + b[3]) / 2 <= crop[3]
     ]
-    smallest = min(heights, default=crop[3] - crop[1])
-    return min(1.0, SEEN_WELL_PX / max(1, smallest))
+    return min(1.0, SEEN_WELL_PX / max(1, min(heights))) if heights else 1.0
 
 
 def _scaled(picture: np.ndarray, scale: float) -> np.ndarray:

@@ -116,6 +116,8 @@ class TrackerConfig:
     """The same for the weak detections of the second stage."""
     confirm_hits: int = 2
     lost_s: float = 3.0
+    forget_s: float = 30.0
+    """A track not seen for this long ends even if nobody looked for it (nothing vouches for it any more)."""
     max_centre_distance: float = 0.5
     """Centre distance, in box heights, close enough to match even without overlap (fast objects, low rates)."""
     distance_weight: float = 0.5
@@ -154,12 +156,12 @@ class Tracker:
         frame_interval_s: float | None = None,
         looked: Sequence[Box] | None = None,
         frame: tuple[int, int] | None = None,
-        too_small_px: float = 0.0,
+        too_small_px: Sequence[float] | None = None,
     ) -> list[TrackedObject]:
         """Associate the detections of the frame at ``at_s`` (seconds), found in the ``looked`` regions (the whole
         frame when None) of a ``frame`` (width, height); the confirmed tracks seen in this frame, and those expected
-        where nobody looked. Tracks shorter than ``too_small_px`` were too small to be found in this look: they may
-        be matched but are not missed."""
+        where nobody looked. A track shorter than the ``too_small_px`` of the region it lies in (one per region) was
+        too small to be found there: it may be matched but is not missed."""
         config = self._config
         step = 1.0
         if self._last_s is not None and frame_interval_s:
@@ -169,11 +171,7 @@ class Tracker:
             track.filter.predict(step)
         # Tracks mostly inside a looked region were looked for (a miss counts); tracks partly inside may be matched
         # (a detection there is more likely theirs than a new object's) but are not missed.
-        watched = [
-            i
-            for i, t in enumerate(self._tracks)
-            if (looked is None or _inside(t.filter.box, looked, frame)) and t.filter.mean[3] >= too_small_px
-        ]
+        watched = [i for i, t in enumerate(self._tracks) if looked is None or _seen_in(t, looked, frame, too_small_px)]
         near = [i for i, t in enumerate(self._tracks) if looked is None or _inside(t.filter.box, looked, frame, 0.2)]
         coasting = {i for i, t in enumerate(self._tracks) if t.confirmed and t.last_seen_s >= t.looked_s} - set(watched)
         for i in watched:
@@ -188,7 +186,8 @@ class Tracker:
         lost_tentative = {i for i in unmatched_tracks if not self._tracks[i].confirmed} & set(watched)
         keep: list[Track] = []
         for index, track in enumerate(self._tracks):
-            expired = track.looked_s - track.last_seen_s > config.lost_s  # looked for, not found
+            missed = track.looked_s - track.last_seen_s > config.lost_s  # looked for, not found
+            expired = missed or at_s - track.last_seen_s > config.forget_s
             if index in lost_tentative or expired:
                 if track.confirmed:
                     self.ended.append(track)
@@ -294,19 +293,38 @@ class Tracker:
         return track
 
 
+def _seen_in(
+    track: Track, regions: Sequence[Box], frame: tuple[int, int] | None, too_small_px: Sequence[float] | None
+) -> bool:
+    """Whether the track was looked for: mostly inside a region that sees objects of its height (as last seen: a
+    coasting filter's height can drift)."""
+    height = float(track.box[3] - track.box[1])
+    return any(
+        too_small_px is None or index < 0 or height >= too_small_px[index]
+        for index in _containing(track.filter.box, regions, frame, 0.8)
+    )
+
+
 def _inside(box: np.ndarray, regions: Sequence[Box], frame: tuple[int, int] | None, share: float = 0.8) -> bool:
     """Whether ``share`` of the box (of its part inside the frame) lies in one of the regions."""
+    return bool(_containing(box, regions, frame, share))
+
+
+def _containing(box: np.ndarray, regions: Sequence[Box], frame: tuple[int, int] | None, share: float) -> list[int]:
+    """The regions holding ``share`` of the box (of its part inside the frame; all of them for a box gone from the
+    frame: a look anywhere shows it is not there)."""
     x1, y1, x2, y2 = (float(v) for v in box)
     if frame is not None:
         x1, y1, x2, y2 = max(0.0, x1), max(0.0, y1), min(float(frame[0]), x2), min(float(frame[1]), y2)
         if x2 <= x1 or y2 <= y1:
-            return True  # gone from the frame: a look anywhere shows it is not there
+            return list(range(len(regions))) or [-1]
     own = max(1e-6, (x2 - x1) * (y2 - y1))
-    for rx1, ry1, rx2, ry2 in regions:
+    found = []
+    for index, (rx1, ry1, rx2, ry2) in enumerate(regions):
         inter = max(0.0, min(x2, rx2) - max(x1, rx1)) * max(0.0, min(y2, ry2) - max(y1, ry1))
         if inter >= share * own:
-            return True
-    return False
+            found.append(index)
+    return found
 
 
 def _centre_inside(box: np.ndarray, frame: tuple[int, int]) -> bool:
