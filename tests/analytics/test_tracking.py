@@ -70,7 +70,7 @@ def test_crops_are_small_and_cover_what_moved() -> None:
     for x1, y1, x2, y2 in boxes:
         assert any(c[0] <= x1 and c[1] <= y1 and c[2] >= x2 and c[3] >= y2 for c in crops), "each box is inside one"
     assert all(0 <= c[0] < c[2] <= width and 0 <= c[1] < c[3] <= height for c in crops)
-    assert all(128 <= c[2] - c[0] <= size and 128 <= c[3] - c[1] <= size for c in crops), "small, never tiny"
+    assert all(96 <= c[2] - c[0] <= size and 96 <= c[3] - c[1] <= size for c in crops), "small, never tiny"
     assert sum((c[2] - c[0]) * (c[3] - c[1]) for c in crops) < 0.05 * width * height
     (big,) = plan_crops(width, height, [(0, 0, 1200, 900)], size)
     assert big[:2] == (0, 0), "a large object is one crop (seen scaled down)"

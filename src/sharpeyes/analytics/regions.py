@@ -55,7 +55,7 @@ class MotionDetector:
 
 
 def plan_crops(
-    width: int, height: int, boxes: list[Box], size: int, *, margin: float = 0.25, min_side: int = 128
+    width: int, height: int, boxes: list[Box], size: int, *, margin: float = 0.25, min_side: int = 96
 ) -> list[Box]:
     """Crops covering every box grown by ``margin`` of its height each way (context the detector needs), each at
     least ``min_side`` square where the frame allows; boxes whose crops overlap share one while it fits in ``size``
