@@ -9,8 +9,9 @@ import av
 import numpy as np
 import pytest
 
-from sharpeyes.analytics.attributes import COLOURS, COLOURS_ZH, dominant_colour, object_colours
+from sharpeyes.analytics.attributes import dominant_colour, object_colours
 from sharpeyes.analytics.mot import read_mot
+from sharpeyes.core.tracks import COLOURS, COLOURS_ZH
 
 DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-COLOURS = ("black", "grey", "white", "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown")
-COLOURS_ZH = {
-    "black": "黑", "grey": "灰", "white": "白", "red": "红", "orange": "橙", "yellow": "黄", "green": "绿",
-    "blue": "蓝", "purple": "紫", "pink": "粉", "brown": "棕",
-}  # fmt: skip
+from sharpeyes.core.tracks import COLOURS
+
 ACHROMATIC = frozenset({"black", "grey", "white"})
 CHROMATIC_SHARE = 1 / 3
 """A colour this common in a region names it, even when black, grey or white pixels are more common."""

@@ -197,3 +197,29 @@ class EventRow(Base):
     camera_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(1000))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TrackRow(Base):
+    """A track kept for search (``core.tracks``)."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (
+        Index("ix_tracks_start", "start"),
+        Index("ix_tracks_camera_id_start", "camera_id", "start"),
+        Index("ix_tracks_class_name_start", "class_name", "start"),
+        Index("ix_tracks_upper_colour", "upper_colour"),
+        Index("ix_tracks_lower_colour", "lower_colour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    class_name: Mapped[str] = mapped_column(String(32))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    upper_colour: Mapped[str | None] = mapped_column(String(16))
+    lower_colour: Mapped[str | None] = mapped_column(String(16))
+    carried: Mapped[str] = mapped_column(String(100), default="", doc="comma-separated bag classes")
+    height_px: Mapped[int] = mapped_column(default=0)
+    direction: Mapped[str] = mapped_column(String(8), default="still")
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    thumbnail: Mapped[str | None] = mapped_column(String(200))

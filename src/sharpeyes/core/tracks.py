@@ -1,0 +1,60 @@
+"""Tracks as the platform keeps them for search (video structuring, 视频结构化): what was seen, where, when, and
+what it looked like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+COLOURS = ("black", "grey", "white", "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown")
+"""The fixed palette colours are named in."""
+COLOURS_ZH = {
+    "black": "黑", "grey": "灰", "white": "白", "red": "红", "orange": "橙", "yellow": "黄", "green": "绿",
+    "blue": "蓝", "purple": "紫", "pink": "粉", "brown": "棕",
+}  # fmt: skip
+CARRIED_CLASSES = ("backpack", "handbag", "suitcase", "umbrella")
+"""Things a person carries that are kept with the person's track."""
+DIRECTIONS = ("left", "right", "up", "down", "still")
+"""Direction of travel in the picture, from the track's first box to its last."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecord:
+    camera_id: str
+    class_name: str
+    """COCO class name (person, car, bicycle, …)."""
+    start: datetime
+    end: datetime
+    upper_colour: str | None = None
+    """A person's upper-body colour, or a vehicle's body colour (``analytics.attributes.COLOURS``)."""
+    lower_colour: str | None = None
+    carried: tuple[str, ...] = ()
+    """Bags seen with a person (backpack, handbag, suitcase)."""
+    height_px: int = 0
+    """The object's height in the picture at its best sighting."""
+    direction: str = "still"
+    score: float = 0.0
+    thumbnail: str | None = None
+    """The best picture's file, relative to the tracks directory."""
+    id: int | None = field(default=None, compare=False)
+
+    @property
+    def dwell_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackFilter:
+    """What a search asks of tracks; every field given must hold (an empty set asks nothing)."""
+
+    start: datetime
+    end: datetime
+    classes: frozenset[str] = frozenset()
+    upper_colours: frozenset[str] = frozenset()
+    lower_colours: frozenset[str] = frozenset()
+    any_colours: frozenset[str] = frozenset()
+    """Colours the object has, upper or lower (a colour said without a garment)."""
+    carried: frozenset[str] = frozenset()
+    camera_ids: frozenset[str] | None = None
+    """None: every camera (the caller's scope is applied by the service)."""
+    limit: int = 50

@@ -1,0 +1,1 @@
+"""Search over the tracks kept from analysis: the query language, and (at scale) the vector index."""

@@ -1,0 +1,71 @@
+"""Queries over the tracks kept for search: attribute filters on indexed columns, newest first."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sharpeyes.core.clock import as_utc
+from sharpeyes.core.tracks import TrackFilter, TrackRecord
+from sharpeyes.store.models import TrackRow
+
+
+class TrackRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def add(self, track: TrackRecord) -> int:
+        row = TrackRow(
+            camera_id=track.camera_id,
+            class_name=track.class_name,
+            start=track.start,
+            end=track.end,
+            upper_colour=track.upper_colour,
+            lower_colour=track.lower_colour,
+            carried=",".join(sorted(track.carried)),
+            height_px=track.height_px,
+            direction=track.direction,
+            score=track.score,
+            thumbnail=track.thumbnail,
+        )
+        self._db.add(row)
+        self._db.flush()
+        return row.id
+
+    def get(self, track_id: int) -> TrackRecord | None:
+        row = self._db.get(TrackRow, track_id)
+        return _record(row) if row is not None else None
+
+    def find(self, wanted: TrackFilter) -> list[TrackRecord]:
+        query = select(TrackRow).where(TrackRow.end >= wanted.start, TrackRow.start <= wanted.end)
+        if wanted.classes:
+            query = query.where(TrackRow.class_name.in_(sorted(wanted.classes)))
+        if wanted.upper_colours:
+            query = query.where(TrackRow.upper_colour.in_(sorted(wanted.upper_colours)))
+        if wanted.lower_colours:
+            query = query.where(TrackRow.lower_colour.in_(sorted(wanted.lower_colours)))
+        for colour in sorted(wanted.any_colours):
+            query = query.where(or_(TrackRow.upper_colour == colour, TrackRow.lower_colour == colour))
+        for bag in sorted(wanted.carried):
+            query = query.where(TrackRow.carried.contains(bag, autoescape=True))
+        if wanted.camera_ids is not None:
+            query = query.where(TrackRow.camera_id.in_(sorted(wanted.camera_ids)))
+        query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
+        return [_record(row) for row in self._db.scalars(query)]
+
+
+def _record(row: TrackRow) -> TrackRecord:
+    return TrackRecord(
+        camera_id=row.camera_id,
+        class_name=row.class_name,
+        start=as_utc(row.start),
+        end=as_utc(row.end),
+        upper_colour=row.upper_colour,
+        lower_colour=row.lower_colour,
+        carried=tuple(bag for bag in row.carried.split(",") if bag),
+        height_px=row.height_px,
+        direction=row.direction,
+        score=row.score,
+        thumbnail=row.thumbnail,
+        id=row.id,
+    )
