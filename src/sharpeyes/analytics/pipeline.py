@@ -22,11 +22,13 @@ import numpy as np
 from PIL import Image
 
 from sharpeyes.analytics.appearance import colour_signatures
-from sharpeyes.analytics.detections import Detections, nms
+from sharpeyes.analytics.detections import COCO_CLASSES, PERSON, Detections, nms
 from sharpeyes.analytics.detector import Detector
 from sharpeyes.analytics.regions import Box, MotionConfig, MotionDetector, area, plan_crops
 from sharpeyes.analytics.tracker import Track, TrackedObject, Tracker, TrackerConfig
+from sharpeyes.core.tracks import CARRIED_CLASSES
 
+CARRIED = frozenset(COCO_CLASSES.index(name) for name in CARRIED_CLASSES)
 EDGE_PX = 3
 """A box this close to a crop edge inside the frame was cut by the crop."""
 EXPLAINED_SHARE = 0.6
@@ -133,9 +135,11 @@ class Analyzer:
             frame=(width, height),
             too_small_px=[SMALLEST_FOUND_PX / scale for scale in scales],
         )
-        for track in self.tracker.tracks:
+        tracks = self.tracker.tracks
+        for track in tracks:
             if track.best_at_s == at_s and track.last_seen_s == at_s:  # seen better than ever: keep its picture
                 track.best_crop = _best_crop(image, track.best_box)
+        _note_carried(seen, tracks)
         return seen
 
     def _due(self, track: Track, at_s: float) -> bool:
@@ -252,6 +256,23 @@ def _covered(box: Box, others: list[Box]) -> float:
     for other in others:
         inside += area((max(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), min(box[3], other[3])))
     return min(1.0, inside / own)
+
+
+def _note_carried(seen: list[TrackedObject], tracks: list[Track]) -> None:
+    """Bags seen on a person (their centre inside the person's box, a little widened) are carried by that person."""
+    people = [obj for obj in seen if obj.class_id == PERSON and not obj.predicted]
+    bags = [obj for obj in seen if obj.class_id in CARRIED and not obj.predicted]
+    if not people or not bags:
+        return
+    by_id = {track.track_id: track for track in tracks}
+    for bag in bags:
+        cx, cy = (bag.xyxy[0] + bag.xyxy[2]) / 2, (bag.xyxy[1] + bag.xyxy[3]) / 2
+        for person in people:
+            x1, y1, x2, y2 = (float(v) for v in person.xyxy)
+            margin = (x2 - x1) * 0.2
+            if x1 - margin <= cx <= x2 + margin and y1 <= cy <= y2 and person.track_id in by_id:
+                by_id[person.track_id].carried.add(bag.class_id)
+                break
 
 
 def _best_crop(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:

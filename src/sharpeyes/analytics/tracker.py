@@ -103,6 +103,9 @@ class Track:
     """Appearance, a running blend of the matched detections' signatures."""
     looked_s: float = 0.0
     """When the detector last looked where the track was expected."""
+    first_box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    carried: set[int] = field(default_factory=set)
+    """Classes of bags seen with the object (a person's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +290,7 @@ class Tracker:
             best_box=box.copy(),
             best_at_s=at_s,
             looked_s=at_s,
+            first_box=box.copy(),
             feature=detections.features[j] if detections.features is not None else None,
         )
         self._next_id += 1

@@ -23,6 +23,7 @@ from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
 from sharpeyes.api.routers.metrics import metrics_router
+from sharpeyes.api.routers.search import search_router
 from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(events_router(services.events, services.analysis), dependencies=guarded)
     api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
+    api.include_router(search_router(services.search, services.tracks, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

@@ -27,7 +27,9 @@ from sharpeyes.services.map import MapService
 from sharpeyes.services.models import ModelService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
+from sharpeyes.services.search import SearchService
 from sharpeyes.services.sites import SiteService
+from sharpeyes.services.tracks import TrackService
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
+    tracks = TrackService(sessions, settings.data_dir / "tracks")
     services = Services(
         accounts=AccountService(sessions, settings.auth),
         cameras=cameras,
@@ -70,7 +73,11 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
         ),
         events=events,
-        analysis=AnalysisService(sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events"),
+        analysis=AnalysisService(
+            sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks
+        ),
+        tracks=tracks,
+        search=SearchService(sessions, tracks),
     )
     return Runtime(settings, engine, services, streams)
 

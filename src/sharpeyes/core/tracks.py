@@ -14,6 +14,8 @@ COLOURS_ZH = {
 }  # fmt: skip
 CARRIED_CLASSES = ("backpack", "handbag", "suitcase", "umbrella")
 """Things a person carries that are kept with the person's track."""
+STRUCTURED_CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck", *CARRIED_CLASSES)
+"""The classes whose tracks are kept for search."""
 DIRECTIONS = ("left", "right", "up", "down", "still")
 """Direction of travel in the picture, from the track's first box to its last."""
 
@@ -57,4 +59,6 @@ class TrackFilter:
     carried: frozenset[str] = frozenset()
     camera_ids: frozenset[str] | None = None
     """None: every camera (the caller's scope is applied by the service)."""
+    area_code: str | None = None
+    """Only cameras in this area or below it."""
     limit: int = 50

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +18,17 @@ from sharpeyes.analytics.detections import COCO_CLASSES, PERSON
 from sharpeyes.analytics.detector import Detector
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.analytics.rules import RuleEngine, RuleHit, parse_rules
-from sharpeyes.analytics.tracker import TrackedObject
+from sharpeyes.analytics.structuring import describe
+from sharpeyes.analytics.tracker import Track, TrackedObject
 from sharpeyes.core.analysis_plan import AnalysisPlan
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, SharpEyesError
 from sharpeyes.core.events import Event, EventType
+from sharpeyes.core.tracks import STRUCTURED_CLASSES
 from sharpeyes.media.frames import FrameSampler
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.services.events import EventService
+from sharpeyes.services.tracks import TrackService
 from sharpeyes.store.analysis import AnalysisRepository
 from sharpeyes.store.cameras import CameraRepository
 
@@ -50,10 +53,12 @@ class AnalysisService:
         detector: Callable[[], Detector | None],
         events: EventService,
         snapshots_dir: Path,
+        tracks: TrackService | None = None,
     ) -> None:
         """``detector`` opens the detector when analysis first runs; None from it: no model here (plans can still
-        be set)."""
+        be set). With ``tracks``, every ended track is kept for search."""
         self._sessions = sessions
+        self._tracks = tracks
         self._streams = streams
         self._open_detector = detector
         self._detector: Detector | None = None
@@ -116,7 +121,9 @@ class AnalysisService:
             for camera_id, plan in plans.items():
                 if camera_id in self._workers:
                     continue
-                worker = _Worker(camera_id, plan, self._streams, self._detector, self._events, self._snapshots_dir)
+                worker = _Worker(
+                    camera_id, plan, self._streams, self._detector, self._events, self._snapshots_dir, self._tracks
+                )
                 if worker.start():
                     self._workers[camera_id] = worker
                     started += 1
@@ -142,8 +149,11 @@ class _Worker:
         detector: Detector,
         events: EventService,
         snapshots_dir: Path,
+        tracks: TrackService | None,
     ) -> None:
         self.camera_id = camera_id
+        self._tracks = tracks
+        self._tracks_kept = 0
         self.plan = plan
         self._streams = streams
         self._detector = detector
@@ -182,7 +192,11 @@ class _Worker:
 
     def stats(self) -> dict[str, float]:
         analyzer, sampler = self._analyzer, self._sampler
-        counters: dict[str, float] = {"events": self._events_raised, "size_changes": self._size_changes}
+        counters: dict[str, float] = {
+            "events": self._events_raised,
+            "size_changes": self._size_changes,
+            "tracks_kept": self._tracks_kept,
+        }
         if analyzer is not None:
             counters |= {
                 "frames": analyzer.stats.frames,
@@ -196,12 +210,16 @@ class _Worker:
 
     def _run(self) -> None:
         assert self._sampler is not None
-        # Only the classes some rule asks for are tracked (and people, when a bag's owner must be seen near it).
+        # Only the classes some rule asks for are tracked (and people, when a bag's owner must be seen near it),
+        # and those kept for search.
         wanted = frozenset().union(*(rule.classes for rule in self._rules)) if self._rules else None
         if wanted is not None and any(rule.kind == "left_object" for rule in self._rules):
             wanted |= {PERSON}
+        if self._tracks is not None:
+            wanted = (wanted or frozenset()) | {COCO_CLASSES.index(name) for name in STRUCTURED_CLASSES}
         config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px, classes=wanted)
         engine: RuleEngine | None = None
+        origin: datetime | None = None
         size: tuple[int, ...] = ()
         try:
             for at_s, image in self._sampler:
@@ -217,7 +235,9 @@ class _Worker:
                 assert self._analyzer is not None
                 assert engine is not None
                 seen = self._analyzer.process(image, at_s)
-                self._analyzer.tracker.ended.clear()  # ended tracks are not kept here (they would pile up)
+                if origin is None:
+                    origin = utcnow() - timedelta(seconds=at_s)
+                self._keep(self._analyzer.tracker.ended, origin)
                 now = utcnow()
                 for hit in engine.update(seen, at_s, now.astimezone().time()):
                     self._record(hit, seen, image)
@@ -225,6 +245,18 @@ class _Worker:
             logger.exception("camera %s: analysis failed; it restarts at the next check", self.camera_id)
         finally:
             self._streams.release(self._session)
+
+    def _keep(self, ended: list[Track], origin: datetime) -> None:
+        """Hand the tracks that ended to the track store (searchable), and forget them here."""
+        for track in ended:
+            if self._tracks is None:
+                break
+            try:
+                self._tracks.keep(*describe(track, self.camera_id, origin))
+                self._tracks_kept += 1
+            except SharpEyesError as err:
+                logger.warning("camera %s: a track was not kept: %s", self.camera_id, err.message)
+        ended.clear()
 
     def _record(self, hit: RuleHit, seen: list[TrackedObject], image: np.ndarray) -> None:
         at = utcnow()

@@ -16,7 +16,9 @@ from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
+from sharpeyes.services.search import SearchService
 from sharpeyes.services.sites import SiteService
+from sharpeyes.services.tracks import TrackService
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,5 @@ class Services:
     quality: QualityService
     events: EventService
     analysis: AnalysisService
+    tracks: TrackService
+    search: SearchService

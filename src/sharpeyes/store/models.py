@@ -223,3 +223,17 @@ class TrackRow(Base):
     direction: Mapped[str] = mapped_column(String(8), default="still")
     score: Mapped[float] = mapped_column(Float, default=0.0)
     thumbnail: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditRow(Base):
+    """Who did what (a search with its purpose, an export…), for auditors."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_username_at", "username", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    outcome: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, doc="the request's parameters, purpose and result size")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
 from sharpeyes.core.tracks import TrackFilter, TrackRecord
-from sharpeyes.store.models import TrackRow
+from sharpeyes.store.models import CameraRow, TrackRow
 
 
 class TrackRepository:
@@ -50,6 +50,9 @@ class TrackRepository:
             query = query.where(TrackRow.carried.contains(bag, autoescape=True))
         if wanted.camera_ids is not None:
             query = query.where(TrackRow.camera_id.in_(sorted(wanted.camera_ids)))
+        if wanted.area_code is not None:
+            in_area = select(CameraRow.id).where(CameraRow.area_code.startswith(wanted.area_code, autoescape=True))
+            query = query.where(TrackRow.camera_id.in_(in_area))
         query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
         return [_record(row) for row in self._db.scalars(query)]
 

@@ -1,4 +1,4 @@
-"""Tracks kept for search (video structuring).
+"""Tracks kept for search (video structuring), and the audit log searches are written to.
 
 Revision ID: 0008
 Revises: 0007
@@ -40,7 +40,20 @@ def upgrade() -> None:
     op.create_index("ix_tracks_class_name_start", "tracks", ["class_name", "start"])
     op.create_index("ix_tracks_upper_colour", "tracks", ["upper_colour"])
     op.create_index("ix_tracks_lower_colour", "tracks", ["lower_colour"])
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=48), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    op.create_index("ix_audit_log_username_at", "audit_log", ["username", "at"])
 
 
 def downgrade() -> None:
+    op.drop_table("audit_log")
     op.drop_table("tracks")

@@ -1,0 +1,129 @@
+"""Search over the kept tracks: one text box (Chinese or English) plus structured filters, bound to a purpose and
+written to the audit log whether it is answered or refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sharpeyes.core.audit import AuditEntry
+from sharpeyes.core.clock import check_range, utcnow
+from sharpeyes.core.errors import InvalidInputError, SharpEyesError
+from sharpeyes.core.tracks import CARRIED_CLASSES, TrackFilter, TrackRecord
+from sharpeyes.search.query import parse
+from sharpeyes.services.tracks import TrackService
+from sharpeyes.store.audit import AuditRepository
+
+DEFAULT_PERIOD = timedelta(days=7)
+LONGEST_PERIOD = timedelta(days=366)
+"""A search reads at most a year of tracks (bounded work); narrower periods answer faster."""
+MAX_RESULTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    text: str = ""
+    area: str | None = None
+    camera_ids: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    classes: tuple[str, ...] = ()
+    case_id: str | None = None
+    reason: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    results: list[TrackRecord]
+    understood: dict[str, Any]
+    ignored_terms: list[str]
+    start: datetime
+    end: datetime
+    notes: list[str] = field(default_factory=list)
+
+
+class SearchService:
+    def __init__(self, sessions: sessionmaker[Session], tracks: TrackService) -> None:
+        self._sessions = sessions
+        self._tracks = tracks
+
+    def search(self, username: str, request: SearchRequest) -> SearchAnswer:
+        """Tracks matching ``request``, newest first; refused (and logged as refused) without a purpose when it
+        looks for people or vehicles."""
+        try:
+            answer = self._answer(request)
+        except SharpEyesError as err:
+            self._audit(username, request, "refused", {"reason_refused": err.code})
+            raise
+        self._audit(username, request, "ok", {"understood": answer.understood, "results": len(answer.results)})
+        return answer
+
+    def _answer(self, request: SearchRequest) -> SearchAnswer:
+        now = utcnow()
+        query = parse(request.text, now)
+        classes = set(query.classes) | set(request.classes)
+        carried = set(query.carried)
+        if not classes and carried:  # "行李箱" alone: the lost suitcase itself, not someone carrying one
+            classes, carried = carried, set()
+        described = any((query.upper_colours, query.lower_colours, query.any_colours, carried, classes))
+        if not described:
+            detail = "nothing to look for / 没有可搜索的内容"
+            if query.ignored:
+                detail = f"no word was understood: {', '.join(query.ignored)} / 无法理解的词"
+            raise InvalidInputError(detail, code="empty_query", field="text")
+        looks_for_people_or_vehicles = not classes or not classes <= set(CARRIED_CLASSES)
+        if looks_for_people_or_vehicles and not (request.case_id or (request.reason or "").strip()):
+            raise InvalidInputError(
+                "searching for people or vehicles needs a case_id or a written reason"
+                " / 搜索人员或车辆须填写案件编号或事由",
+                code="purpose_required",
+                field="reason",
+            )
+        end = request.end or query.end or now
+        start = request.start or query.start or end - DEFAULT_PERIOD
+        check_range(start, end)
+        if end - start > LONGEST_PERIOD:
+            raise InvalidInputError("search at most a year at a time / 单次最多搜索一年", code="bad_range")
+        wanted = TrackFilter(
+            start=start,
+            end=end,
+            classes=frozenset(classes),
+            upper_colours=frozenset(query.upper_colours),
+            lower_colours=frozenset(query.lower_colours),
+            any_colours=frozenset(query.any_colours),
+            carried=frozenset(carried),
+            camera_ids=frozenset(request.camera_ids) if request.camera_ids else None,
+            area_code=request.area,
+            limit=max(1, min(request.limit, MAX_RESULTS)),
+        )
+        understood = query.understood() | {"start": start.isoformat(), "end": end.isoformat()}
+        understood["classes"] = sorted(classes)
+        if carried:
+            understood["carried"] = sorted(carried)
+        else:
+            understood.pop("carried", None)
+        return SearchAnswer(self._tracks.find(wanted), understood, query.ignored, start, end)
+
+    def _audit(self, username: str, request: SearchRequest, outcome: str, extra: dict[str, Any]) -> None:
+        data: dict[str, Any] = {
+            "text": request.text[:500],
+            "area": request.area,
+            "camera_ids": list(request.camera_ids),
+            "start": request.start.isoformat() if request.start else None,
+            "end": request.end.isoformat() if request.end else None,
+            "classes": list(request.classes),
+            "case_id": request.case_id,
+            "reason": request.reason,
+            **extra,
+        }
+        with self._sessions.begin() as db:
+            AuditRepository(db).add(AuditEntry(utcnow(), username, "search", outcome, data))
+
+    def audit(self, limit: int = 100) -> list[AuditEntry]:
+        """The latest searches, for auditors."""
+        with self._sessions() as db:
+            return AuditRepository(db).recent("search", limit)

@@ -1,0 +1,142 @@
+"""Search across cameras: tracks structured from real footage, found by Chinese and English descriptions, bound
+to a purpose and written to the audit log."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sharpeyes.analytics.offline import analyze_file
+from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
+from sharpeyes.analytics.structuring import describe
+from sharpeyes.cli.wiring import Runtime
+from sharpeyes.core.settings import AnalyticsSettings
+from sharpeyes.core.tracks import TrackRecord
+from sharpeyes.services.models import ModelService
+
+DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+REASON = {"reason": "寻找走失人员 missing person report 2026-118"}
+
+
+def _camera(client: TestClient, auth: dict[str, str], name: str, clip: Path) -> str:
+    answer = client.post("/api/v1/cameras", json={"name": name, "source_url": clip.as_uri()}, headers=auth)
+    assert answer.status_code == 201, answer.text
+    camera_id: str = answer.json()["id"]
+    return camera_id
+
+
+def _search(client: TestClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    answer = client.post("/api/v1/search", json=body, headers=auth)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_people_structured_from_pets09_are_found_by_what_they_wear(
+    client: TestClient, auth: dict[str, str], runtime: Runtime, nanodet_model: Path
+) -> None:
+    clip = DATA / "pets09-s2l1" / "pets09-s2l1.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    camera_id = _camera(client, auth, "campus road", clip)
+    detector = ModelService(nanodet_model.parent).detector(AnalyticsSettings(detector_threads=1), score_threshold=0.15)
+    analyzer = Analyzer(detector, AnalyzerConfig(fps=5, min_height_px=50, classes=frozenset({0})))
+    result = analyze_file(clip, analyzer, 5.0, max_frames=650)
+    origin = datetime.now(UTC) - timedelta(hours=1)
+    for track in result.tracks:
+        runtime.services.tracks.keep(*describe(track, camera_id, origin))
+    assert len(result.tracks) >= 10
+
+    # In the first 65 s, two people wear red tops (watched; see tests/analytics/test_attributes.py).
+    red = _search(client, auth, text="穿红衣服的人", **REASON)
+    assert red["understood"]["classes"] == ["person"]
+    assert red["understood"]["upper_colours"] == ["red"]
+    assert red["ignored_terms"] == []
+    assert 1 <= len(red["results"]) <= 4
+    first = red["results"][0]
+    assert first["class"] == "person"
+    assert first["attributes"]["upper_colour"] == "red"
+    assert first["camera_id"] == camera_id
+    assert "playback.m3u8?start=" in first["playback_url"]
+    picture = client.get(first["thumbnail_url"], headers=auth)
+    assert picture.status_code == 200
+    assert picture.content[:2] == b"\xff\xd8"
+
+    everyone = _search(client, auth, text="people", **REASON)
+    assert len(everyone["results"]) == len(result.tracks)
+    english = _search(client, auth, text="person in a red top", **REASON)
+    assert {r["track_id"] for r in english["results"]} == {r["track_id"] for r in red["results"]}
+    dark = _search(client, auth, text="黑衣服", **REASON)
+    assert dark["results"], "most people on the campus road wear dark coats"
+    assert all(r["attributes"]["upper_colour"] == "black" for r in dark["results"])
+    elsewhere = _search(client, auth, text="red top", camera_ids=["no-such-camera"], **REASON)
+    assert elsewhere["results"] == []
+
+
+def test_searches_need_a_purpose_and_are_all_audited(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    refused = client.post("/api/v1/search", json={"text": "white van"}, headers=auth)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "purpose_required"
+    assert "案件编号" in refused.json()["detail"]
+    bags = client.post("/api/v1/search", json={"text": "行李箱"}, headers=auth)
+    assert bags.status_code == 200, "a lost suitcase is not a person: no purpose needed"
+    assert bags.json()["understood"]["classes"] == ["suitcase"]
+    nothing = client.post("/api/v1/search", json={"text": "   ", **REASON}, headers=auth)
+    assert nothing.status_code == 422
+    assert nothing.json()["code"] == "empty_query"
+    unknown = client.post("/api/v1/search", json={"text": "zebra crossing", **REASON}, headers=auth)
+    assert unknown.status_code == 422
+    assert "zebra" in unknown.json()["detail"]
+    decade = {"start": "2016-01-01T00:00:00+08:00", "end": "2026-01-01T00:00:00+08:00"}
+    too_long = client.post("/api/v1/search", json={"text": "white car", **REASON, **decade}, headers=auth)
+    assert too_long.status_code == 422
+    assert too_long.json()["code"] == "bad_range"
+    backwards = {"start": "2026-01-02T00:00:00+08:00", "end": "2026-01-01T00:00:00+08:00"}
+    reversed_range = client.post("/api/v1/search", json={"text": "white car", **REASON, **backwards}, headers=auth)
+    assert reversed_range.status_code == 422
+    injected = client.post("/api/v1/search", json={"text": "car'; DROP TABLE tracks; --", **REASON}, headers=auth)
+    assert injected.status_code == 200
+    assert "drop" in injected.json()["ignored_terms"]
+    assert client.post("/api/v1/search", json={"text": "car", **REASON}).status_code == 401
+
+    audit = runtime.services.search.audit()
+    assert [entry.outcome for entry in reversed(audit)] == [
+        "refused",
+        "ok",
+        "refused",
+        "refused",
+        "refused",
+        "refused",
+        "ok",
+    ]
+    assert all(entry.username == "admin" for entry in audit)
+    assert audit[0].data["reason"] == REASON["reason"]
+    assert audit[0].data["text"] == "car'; DROP TABLE tracks; --"
+    assert client.post("/api/v1/search", json={"text": "car", **REASON}, headers=auth).status_code == 200, (
+        "tables intact"
+    )
+
+
+def test_area_and_time_filters_narrow_the_tracks(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:
+    clip = Path(__file__)  # any file: the cameras are not streamed here
+    north, south = _camera(client, auth, "north gate", clip), _camera(client, auth, "south gate", clip)
+    now = datetime.now(UTC)
+    for camera_id, hours_ago in ((north, 1), (south, 1), (south, 30)):
+        start = now - timedelta(hours=hours_ago)
+        record = TrackRecord(camera_id, "car", start, start + timedelta(seconds=12), upper_colour="white")
+        runtime.services.tracks.keep(record, None)
+    everywhere = _search(client, auth, text="白色汽车", **REASON)
+    assert len(everywhere["results"]) == 3
+    assert everywhere["results"][0]["thumbnail_url"] is None, "no picture: none promised"
+    today = _search(
+        client, auth, text="白色汽车", camera_ids=[south], start=(now - timedelta(hours=2)).isoformat(), **REASON
+    )
+    assert [r["camera_id"] for r in today["results"]] == [south]
+    assert today["results"][0]["attributes"]["dwell_s"] == 12.0
