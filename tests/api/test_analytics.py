@@ -68,6 +68,18 @@ def test_people_walking_in_raise_intrusion_events_with_snapshots(
     off = client.patch(f"/api/v1/cameras/{camera_id}", json={"analytics": {**plan, "enabled": False}}, headers=auth)
     assert off.status_code == 200
     assert not client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()["running"]
+    reason = {"reason": "test of structuring"}
+    kept = wait_for(
+        lambda: (
+            client.post("/api/v1/search", json={"text": "person", "camera_ids": [camera_id], **reason}, headers=auth)
+            .json()
+            .get("results")
+        ),
+        10,
+        "the tracks open when analysis stopped, kept for search",
+    )
+    assert kept[0]["class"] == "person"
+    assert kept[0]["thumbnail_url"]
 
 
 def test_a_bad_plan_is_refused_naming_the_zone(client: TestClient, auth: dict[str, str], clip: Path) -> None:

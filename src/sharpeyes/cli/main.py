@@ -17,6 +17,7 @@ from sharpeyes.cli.models import models_app
 from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
 from sharpeyes.cli.pidfile import running_server, serving
 from sharpeyes.cli.recordings import recordings_app
+from sharpeyes.cli.search import search
 from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.accounts import ADMIN_USERNAME
@@ -40,6 +41,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(models_app, name="models")
 app.command("analyze")(analyze)
+app.command("search")(search)
 
 
 @app.command()

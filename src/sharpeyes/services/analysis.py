@@ -244,6 +244,8 @@ class _Worker:
         except Exception:
             logger.exception("camera %s: analysis failed; it restarts at the next check", self.camera_id)
         finally:
+            if self._analyzer is not None and origin is not None:  # tracks still open end here, and are kept
+                self._keep(self._analyzer.tracker.finish(), origin)
             self._streams.release(self._session)
 
     def _keep(self, ended: list[Track], origin: datetime) -> None:
