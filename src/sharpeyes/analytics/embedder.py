@@ -1,0 +1,59 @@
+"""Appearance embeddings of object pictures, for search by example ("find this suitcase"): unit vectors whose dot
+product says how alike two pictures look. The bundled embedder is MobileNetV2 with ImageNet features (generic, not
+trained to tell people apart); a user-supplied model can take its place behind the same interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+from sharpeyes.core.errors import InvalidInputError
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+INPUT_SIDE = 224
+"""Pictures are seen at 224 × 224, as the package that ships the weights feeds them."""
+
+
+class Embedder(Protocol):
+    @property
+    def size(self) -> int:
+        """Values per embedding."""
+        ...
+
+    def embed(self, pictures: Sequence[np.ndarray]) -> np.ndarray:
+        """(N, size) unit vectors for N pictures (H × W × 3 uint8 BGR)."""
+        ...
+
+
+class MobileNetEmbedder:
+    def __init__(self, model: Path, threads: int = 1) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types for a bad file
+            raise InvalidInputError(f"model {model.name} cannot be loaded: {err}", code="bad_model") from err
+        self._input = self._session.get_inputs()[0].name
+        self._size = int(self._session.get_outputs()[0].shape[1])
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def embed(self, pictures: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.zeros((len(pictures), self._size), np.float32)
+        for i, picture in enumerate(pictures):
+            if picture.size == 0:
+                continue
+            rgb = Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1])).resize((INPUT_SIDE, INPUT_SIDE))
+            tensor = ((np.asarray(rgb, np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None]
+            (vector,) = self._session.run(None, {self._input: np.ascontiguousarray(tensor, np.float32)})
+            out[i] = vector[0] / max(1e-6, float(np.linalg.norm(vector[0])))
+        return out
