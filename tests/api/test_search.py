@@ -3,6 +3,7 @@ to a purpose and written to the audit log."""
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,24 @@ def test_people_structured_from_pets09_are_found_by_what_they_wear(
     assert all(r["attributes"]["upper_colour"] == "black" for r in dark["results"])
     elsewhere = _search(client, auth, text="red top", camera_ids=["no-such-camera"], **REASON)
     assert elsewhere["results"] == []
+
+    # By example: the picture of the first red-top track, uploaded, finds that track first; so does its id.
+    example = base64.b64encode(picture.content).decode()
+    alike = _search(client, auth, image_base64=example, **REASON)
+    assert alike["results"][0]["track_id"] == first["track_id"]
+    assert alike["results"][0]["score"] > 0.9
+    assert alike["results"][0]["score"] >= alike["results"][-1]["score"]
+    assert alike["understood"]["example"] == "image"
+    by_track = _search(client, auth, track_id=first["track_id"], text="人", **REASON)
+    assert by_track["results"][0]["track_id"] == first["track_id"]
+    not_a_picture = base64.b64encode(b"%PDF-1.4 not a picture").decode()
+    refused = client.post("/api/v1/search", json={"image_base64": not_a_picture, **REASON}, headers=auth)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "bad_image"
+    garbled = client.post("/api/v1/search", json={"image_base64": "@@@", **REASON}, headers=auth)
+    assert garbled.json()["code"] == "bad_image"
+    unpurposed = client.post("/api/v1/search", json={"image_base64": example}, headers=auth)
+    assert unpurposed.json()["code"] == "purpose_required", "a picture may show a person: a purpose is needed"
 
 
 def test_searches_need_a_purpose_and_are_all_audited(

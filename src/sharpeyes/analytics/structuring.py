@@ -1,13 +1,11 @@
 """Video structuring (视频结构化): an ended track turned into the record search reads — class, colours from its best
-picture, bags carried, size, direction of travel, start and end — with the picture as a JPEG thumbnail."""
+picture, bags carried, size, direction of travel, start and end — and that picture."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 
 import numpy as np
-from PIL import Image
 
 from sharpeyes.analytics.attributes import object_colours
 from sharpeyes.analytics.detections import COCO_CLASSES, PERSON
@@ -18,8 +16,8 @@ STILL_SHARE = 0.5
 """A track whose box moved less than this many of its heights went nowhere."""
 
 
-def describe(track: Track, camera_id: str, origin: datetime) -> tuple[TrackRecord, bytes | None]:
-    """The record of ``track`` (its times are seconds after ``origin``) and its best picture as JPEG, if any."""
+def describe(track: Track, camera_id: str, origin: datetime) -> tuple[TrackRecord, np.ndarray | None]:
+    """The record of ``track`` (its times are seconds after ``origin``) and its best picture (BGR), if any."""
     colours = object_colours(track.best_crop, track.class_id == PERSON) if track.best_crop is not None else None
     record = TrackRecord(
         camera_id=camera_id,
@@ -33,7 +31,7 @@ def describe(track: Track, camera_id: str, origin: datetime) -> tuple[TrackRecor
         direction=direction(track.first_box, track.box),
         score=round(track.best_score, 3),
     )
-    return record, _jpeg(track.best_crop) if track.best_crop is not None else None
+    return record, track.best_crop
 
 
 def direction(first: np.ndarray, last: np.ndarray) -> str:
@@ -46,9 +44,3 @@ def direction(first: np.ndarray, last: np.ndarray) -> str:
     if abs(dx) >= abs(dy):
         return "right" if dx > 0 else "left"
     return "down" if dy > 0 else "up"
-
-
-def _jpeg(picture: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1])).save(out, format="JPEG", quality=85)
-    return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +17,10 @@ from sharpeyes.services.search import SearchRequest
 
 
 def search(
-    text: Annotated[str, typer.Argument(help='What to look for, e.g. "穿红衣服背蓝书包的小孩" or "white van".')],
+    text: Annotated[str, typer.Argument(help='What to look for, e.g. "穿红衣服背蓝书包的小孩" or "white van".')] = "",
+    image: Annotated[
+        Path | None, typer.Option("--image", exists=True, dir_okay=False, help="An example picture to look alike.")
+    ] = None,
     area: Annotated[str | None, typer.Option("--area", help="Only cameras in this area (code) or below.")] = None,
     camera: Annotated[list[str] | None, typer.Option("--camera", help="Only this camera (repeat for more).")] = None,
     start: Annotated[
@@ -41,6 +45,7 @@ def search(
         case_id=case_id,
         reason=reason,
         limit=limit,
+        image=image.read_bytes() if image is not None else None,
     )
     try:
         answer = runtime.services.search.search(f"cli:{getpass.getuser()}", request)
@@ -50,6 +55,7 @@ def search(
         rows = [
             {
                 "track_id": r.id,
+                "score": round(hit.score, 4),
                 "camera_id": r.camera_id,
                 "class": r.class_name,
                 "start": r.start.isoformat(),
@@ -58,13 +64,17 @@ def search(
                 "lower_colour": r.lower_colour,
                 "carried": list(r.carried),
             }
-            for r in answer.results
+            for hit in answer.results
+            for r in [hit.record]
         ]
         document = {"results": rows, "understood": answer.understood, "ignored_terms": answer.ignored_terms}
         console.print_json(json.dumps(document, ensure_ascii=False))
         return
-    table = Table("track", "camera / 摄像机", "class / 类别", "start / 开始", "colours / 颜色", "carried / 携带")
-    for r in answer.results:
+    table = Table(
+        "track", "camera / 摄像机", "class / 类别", "start / 开始", "colours / 颜色", "carried / 携带", "score"
+    )
+    for hit in answer.results:
+        r = hit.record
         colours = " / ".join(c for c in (r.upper_colour, r.lower_colour) if c)
         table.add_row(
             str(r.id),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from sharpeyes.analytics.detector import Detector
+from sharpeyes.analytics.embedder import Embedder
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.core.settings import Settings
 from sharpeyes.core.urls import redact_text
@@ -52,7 +53,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
-    tracks = TrackService(sessions, settings.data_dir / "tracks")
+    tracks = TrackService(sessions, settings.data_dir / "tracks", lambda: _embedder(settings))
     services = Services(
         accounts=AccountService(sessions, settings.auth),
         cameras=cameras,
@@ -80,6 +81,15 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         search=SearchService(sessions, tracks),
     )
     return Runtime(settings, engine, services, streams)
+
+
+def _embedder(settings: Settings) -> Embedder | None:
+    """The appearance embedder, or None (logged) when it is not installed: tracks are kept without embeddings."""
+    try:
+        return ModelService(settings.models_dir).embedder(settings.analytics)
+    except SharpEyesError as err:
+        logger.warning("search by example is off: %s", err.message)
+        return None
 
 
 def _detector(settings: Settings) -> Detector | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 COLOURS = ("black", "grey", "white", "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown")
 """The fixed palette colours are named in."""
 COLOURS_ZH = {
@@ -38,6 +40,8 @@ class TrackRecord:
     score: float = 0.0
     thumbnail: str | None = None
     """The best picture's file, relative to the tracks directory."""
+    embedding: np.ndarray | None = field(default=None, compare=False)
+    """Appearance of the best picture (unit vector), for search by example."""
     id: int | None = field(default=None, compare=False)
 
     @property

@@ -3,10 +3,14 @@ written to the audit log whether it is answered or refused."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.audit import AuditEntry
@@ -21,6 +25,8 @@ DEFAULT_PERIOD = timedelta(days=7)
 LONGEST_PERIOD = timedelta(days=366)
 """A search reads at most a year of tracks (bounded work); narrower periods answer faster."""
 MAX_RESULTS = 200
+MAX_IMAGE_BYTES = 10_000_000
+MAX_IMAGE_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +40,22 @@ class SearchRequest:
     case_id: str | None = None
     reason: str | None = None
     limit: int = 50
+    image: bytes | None = None
+    """An example picture (JPEG, PNG…): tracks that look like it come first."""
+    track_id: int | None = None
+    """Or a track whose picture is the example."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    record: TrackRecord
+    score: float
+    """How alike it looks to the example (cosine), or the detector's confidence for a search by words alone."""
 
 
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
-    results: list[TrackRecord]
+    results: list[Hit]
     understood: dict[str, Any]
     ignored_terms: list[str]
     start: datetime
@@ -69,8 +86,11 @@ class SearchService:
         carried = set(query.carried)
         if not classes and carried:  # "行李箱" alone: the lost suitcase itself, not someone carrying one
             classes, carried = carried, set()
+        example = self._example(request)
+        if request.track_id is not None and not classes:
+            classes = {self._tracks.get(request.track_id).class_name}
         described = any((query.upper_colours, query.lower_colours, query.any_colours, carried, classes))
-        if not described:
+        if not described and example is None:
             detail = "nothing to look for / 没有可搜索的内容"
             if query.ignored:
                 detail = f"no word was understood: {', '.join(query.ignored)} / 无法理解的词"
@@ -106,11 +126,33 @@ class SearchService:
             understood["carried"] = sorted(carried)
         else:
             understood.pop("carried", None)
-        return SearchAnswer(self._tracks.find(wanted), understood, query.ignored, start, end)
+        if example is not None:
+            understood["example"] = "image" if request.image is not None else f"track {request.track_id}"
+            hits = [Hit(record, score) for record, score in self._tracks.most_alike(example, wanted)]
+        else:
+            hits = [Hit(record, record.score) for record in self._tracks.find(wanted)]
+        return SearchAnswer(hits, understood, query.ignored, start, end)
+
+    def _example(self, request: SearchRequest) -> np.ndarray | None:
+        """The appearance to search by: of the uploaded picture, or of the track given."""
+        if request.image is not None:
+            return self._tracks.appearance(_picture(request.image))
+        if request.track_id is None:
+            return None
+        embedding = self._tracks.get(request.track_id).embedding
+        if embedding is None:
+            raise InvalidInputError(
+                f"track {request.track_id} has no appearance kept (the model was not installed when it was seen)",
+                code="no_appearance",
+                field="track_id",
+            )
+        return embedding
 
     def _audit(self, username: str, request: SearchRequest, outcome: str, extra: dict[str, Any]) -> None:
         data: dict[str, Any] = {
             "text": request.text[:500],
+            "image_sha256": hashlib.sha256(request.image).hexdigest() if request.image is not None else None,
+            "track_id": request.track_id,
             "area": request.area,
             "camera_ids": list(request.camera_ids),
             "start": request.start.isoformat() if request.start else None,
@@ -127,3 +169,23 @@ class SearchService:
         """The latest searches, for auditors."""
         with self._sessions() as db:
             return AuditRepository(db).recent("search", limit)
+
+
+def _picture(data: bytes) -> np.ndarray:
+    """An uploaded example as a BGR array; ``InvalidInputError`` for anything that is not a picture."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidInputError(
+            f"the example picture is {len(data) / 1e6:.0f} MB; at most {MAX_IMAGE_BYTES / 1e6:.0f} MB",
+            code="image_too_large",
+            field="image_base64",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise InvalidInputError("the example picture has too many pixels", code="image_too_large")
+            rgb = np.asarray(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise InvalidInputError(
+            f"the example is not a picture ({err}) / 不是图片", code="bad_image", field="image_base64"
+        ) from err
+    return np.ascontiguousarray(rgb[:, :, ::-1])

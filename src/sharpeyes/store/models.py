@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -223,6 +224,7 @@ class TrackRow(Base):
     direction: Mapped[str] = mapped_column(String(8), default="still")
     score: Mapped[float] = mapped_column(Float, default=0.0)
     thumbnail: Mapped[str | None] = mapped_column(String(200))
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, doc="appearance, float16 unit vector")
 
 
 class AuditRow(Base):

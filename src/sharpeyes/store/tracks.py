@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import TypeVar
+
+import numpy as np
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
 from sharpeyes.core.tracks import TrackFilter, TrackRecord
 from sharpeyes.store.models import CameraRow, TrackRow
+
+SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
 
 class TrackRepository:
@@ -27,6 +32,7 @@ class TrackRepository:
             direction=track.direction,
             score=track.score,
             thumbnail=track.thumbnail,
+            embedding=track.embedding.astype(np.float16).tobytes() if track.embedding is not None else None,
         )
         self._db.add(row)
         self._db.flush()
@@ -37,7 +43,27 @@ class TrackRepository:
         return _record(row) if row is not None else None
 
     def find(self, wanted: TrackFilter) -> list[TrackRecord]:
-        query = select(TrackRow).where(TrackRow.end >= wanted.start, TrackRow.start <= wanted.end)
+        query = self._filtered(select(TrackRow), wanted)
+        query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
+        return [_record(row) for row in self._db.scalars(query)]
+
+    def appearances(self, wanted: TrackFilter, most: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and embeddings (float32, one row each) of up to ``most`` newest tracks that match and have one."""
+        query = self._filtered(select(TrackRow.id, TrackRow.embedding), wanted).where(TrackRow.embedding.is_not(None))
+        rows = self._db.execute(query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(most)).all()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        ids = np.array([row[0] for row in rows], np.int64)
+        vectors = np.stack([np.frombuffer(row[1] or b"", np.float16) for row in rows]).astype(np.float32)
+        return ids, vectors
+
+    def get_many(self, track_ids: list[int]) -> list[TrackRecord]:
+        """The tracks with these ids, in the order given."""
+        rows = {row.id: row for row in self._db.scalars(select(TrackRow).where(TrackRow.id.in_(track_ids)))}
+        return [_record(rows[i]) for i in track_ids if i in rows]
+
+    def _filtered(self, query: SelectT, wanted: TrackFilter) -> SelectT:
+        query = query.where(TrackRow.end >= wanted.start, TrackRow.start <= wanted.end)
         if wanted.classes:
             query = query.where(TrackRow.class_name.in_(sorted(wanted.classes)))
         if wanted.upper_colours:
@@ -53,8 +79,7 @@ class TrackRepository:
         if wanted.area_code is not None:
             in_area = select(CameraRow.id).where(CameraRow.area_code.startswith(wanted.area_code, autoescape=True))
             query = query.where(TrackRow.camera_id.in_(in_area))
-        query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
-        return [_record(row) for row in self._db.scalars(query)]
+        return query
 
 
 def _record(row: TrackRow) -> TrackRecord:
@@ -70,5 +95,6 @@ def _record(row: TrackRow) -> TrackRecord:
         direction=row.direction,
         score=row.score,
         thumbnail=row.thumbnail,
+        embedding=np.frombuffer(row.embedding, np.float16).astype(np.float32) if row.embedding else None,
         id=row.id,
     )

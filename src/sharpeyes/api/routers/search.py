@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.search import SearchIn, SearchOut, SearchResultOut
-from sharpeyes.core.tracks import TrackRecord
 from sharpeyes.services.accounts import User
-from sharpeyes.services.search import SearchService
+from sharpeyes.services.search import Hit, SearchService
 from sharpeyes.services.tracks import TrackService
 
 PLAYBACK_MARGIN = timedelta(seconds=5)
@@ -26,7 +25,7 @@ def search_router(search: SearchService, tracks: TrackService, current_user: Cal
         ``reason``; every search, answered or refused, is written to the audit log."""
         answer = search.search(user.username, body.to_request())
         return SearchOut(
-            results=[_result(record) for record in answer.results],
+            results=[_result(hit) for hit in answer.results],
             understood=answer.understood,
             ignored_terms=answer.ignored_terms,
         )
@@ -41,7 +40,8 @@ def search_router(search: SearchService, tracks: TrackService, current_user: Cal
     return router
 
 
-def _result(record: TrackRecord) -> SearchResultOut:
+def _result(hit: Hit) -> SearchResultOut:
+    record = hit.record
     assert record.id is not None
     around = urlencode(
         {
@@ -56,7 +56,7 @@ def _result(record: TrackRecord) -> SearchResultOut:
             "class": record.class_name,
             "start": record.start,
             "end": record.end,
-            "score": record.score,
+            "score": round(hit.score, 4),
             "thumbnail_url": f"/api/v1/tracks/{record.id}/thumbnail.jpg" if record.thumbnail else None,
             "playback_url": f"/api/v1/cameras/{quote(record.camera_id, safe='')}/playback.m3u8?{around}",
             "attributes": {

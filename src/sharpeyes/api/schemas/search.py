@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sharpeyes.core.errors import InvalidInputError
 from sharpeyes.services.search import SearchRequest
 
 
@@ -22,8 +25,18 @@ class SearchIn(BaseModel):
     case_id: str | None = Field(None, max_length=64, description="The case the search serves (案件编号).")
     reason: str | None = Field(None, max_length=500, description="Or the written reason (事由).")
     limit: int = Field(50, ge=1, le=200)
+    image_base64: str | None = Field(
+        None, max_length=14_000_000, description="An example picture (JPEG, PNG…, at most 10 MB): look-alikes first."
+    )
+    track_id: int | None = Field(None, description="Or a track whose picture is the example.")
 
     def to_request(self) -> SearchRequest:
+        try:
+            image = base64.b64decode(self.image_base64, validate=True) if self.image_base64 else None
+        except binascii.Error as err:
+            raise InvalidInputError(
+                f"image_base64 is not base64 ({err})", code="bad_image", field="image_base64"
+            ) from err
         return SearchRequest(
             text=self.text,
             area=self.area,
@@ -34,6 +47,8 @@ class SearchIn(BaseModel):
             case_id=self.case_id,
             reason=self.reason,
             limit=self.limit,
+            image=image,
+            track_id=self.track_id,
         )
 
 

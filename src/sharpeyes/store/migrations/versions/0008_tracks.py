@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("thumbnail", sa.String(length=200), nullable=True),
+        sa.Column("embedding", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["camera_id"], ["cameras.id"], name=op.f("fk_tracks_camera_id_cameras"), ondelete="CASCADE"
         ),
