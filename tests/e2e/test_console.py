@@ -137,6 +137,38 @@ def test_alerts_from_the_sample_rules_appear_beside_the_wall_with_their_pictures
     expect(page.locator("#live")).to_be_visible()
 
 
+def test_the_search_page_finds_people_the_sample_cameras_saw(demo: PlatformProcess, page: Page) -> None:
+    if "real footage" not in demo.output:
+        pytest.skip("the sample rules are drawn for the shared clips: set SHARPEYES_TEST_DATA")
+    _sign_in(page, demo, demo.printed(r"password / 密码: (\S+)"))
+    page.click("#search-toggle")
+    expect(page.locator("#search")).to_be_visible()
+    expect(page.locator("#wall")).to_be_hidden()
+    page.fill("#search-text", "person")
+    page.fill("#search-reason", "console test")
+
+    def found() -> bool:  # tracks are kept as people leave the picture: ask again until some are
+        page.click("#search-go")
+        page.wait_for_function("() => document.getElementById('search-status').textContent !== '…'")
+        return page.locator("#search-results article.result").count() > 0
+
+    wait_for(found, 120, "tracks kept from the sample cameras", interval_s=3)
+    expect(page.locator("#search-status")).to_contain_text("found")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#search-results article.result img');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        timeout=15_000,
+    )
+    assert page.locator("#search-results article.result .what").first.inner_text().startswith("person")
+    page.fill("#search-text", "zebra")
+    page.click("#search-go")
+    expect(page.locator("#search-status")).to_contain_text("zebra")
+    page.click("#lang")
+    expect(page.locator("#search-go")).to_have_text("搜索")
+    page.click("#search-toggle")
+    expect(page.locator("#wall")).to_be_visible()
+
+
 def test_wrong_password_is_refused_on_the_page(demo: PlatformProcess, page: Page) -> None:
     _sign_in(page, demo, "not-the-password")
     expect(page.locator("#login-error")).to_have_text("wrong user name or password")

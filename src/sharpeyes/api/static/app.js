@@ -42,10 +42,11 @@ async function api(path, options = {}) {
 
 function showLogin() {
   $("login").hidden = false; $("wall").hidden = true; $("logout").hidden = true;
+  $("search").hidden = true; $("search-toggle").hidden = true;
 }
 
 function showWall() {
-  $("login").hidden = true; $("wall").hidden = false; $("logout").hidden = false;
+  $("login").hidden = true; $("wall").hidden = false; $("logout").hidden = false; $("search-toggle").hidden = false;
   refresh();
   timer = setInterval(refresh, 1000);
   startAlerts();
@@ -202,7 +203,7 @@ $("live-close").addEventListener("click", closeLive);
 $("logout").addEventListener("click", signOut);
 $("lang").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("sharpeyes.lang", lang);
-  applyLanguage(); refresh(); renderAlerts();
+  applyLanguage(); refresh(); renderAlerts(); if (typeof renderSearchLabels === "function") renderSearchLabels();
 });
 
 applyLanguage();
