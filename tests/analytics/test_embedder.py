@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import av
@@ -70,3 +71,33 @@ def test_the_same_person_looks_more_alike_than_two_people(nanodet_model: Path) -
     print(f"mean similarity: same person {np.mean(same):.3f}, two people {np.mean(others):.3f}")
     assert np.mean(same) > np.mean(others) + 0.02
     assert embedder.embed([np.zeros((0, 0, 3), np.uint8)]).sum() == 0, "an empty picture embeds to nothing"
+
+
+def _one_tensor_file(path: Path, size: tuple[int, ...], stride: tuple[int, ...], stored: int) -> Path:
+    """A legacy weights file holding one tensor ``w`` of ``size``/``stride`` over a storage of ``stored`` floats."""
+    state = (
+        b"\x80\x02ccollections\nOrderedDict\n)R"
+        b"X\x01\x00\x00\x00w"
+        b"ctorch._utils\n_rebuild_tensor_v2\n("
+        b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01NtQ"
+        + pickle.dumps(0, 2)[2:-1]
+        + pickle.dumps(size, 2)[2:-1]
+        + pickle.dumps(stride, 2)[2:-1]
+        + b"tRs."
+    )
+    with path.open("wb") as handle:
+        for part in (MAGIC, 1001, {"little_endian": True}):
+            pickle.dump(part, handle, protocol=2)
+        handle.write(state)
+        pickle.dump(["0"], handle, protocol=2)
+        handle.write(struct.pack("<q", stored) + b"\x00\x00\x80\x3f" * stored)
+    return path
+
+
+def test_tensors_are_read_only_inside_their_storage(tmp_path: Path) -> None:
+    fine = read_state_dict(_one_tensor_file(tmp_path / "fine.pt", (2, 2), (2, 1), 4))
+    assert fine["w"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    for size, stride in (((4096,), (1,)), ((8,), (1 << 40,))):  # past the storage's end: memory not its own
+        with pytest.raises(InvalidInputError) as refused:
+            read_state_dict(_one_tensor_file(tmp_path / "bad.pt", size, stride, 1))
+        assert "reaches element" in refused.value.message

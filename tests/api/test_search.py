@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ def test_people_structured_from_pets09_are_found_by_what_they_wear(
     picture = client.get(first["thumbnail_url"], headers=auth)
     assert picture.status_code == 200
     assert picture.content[:2] == b"\xff\xd8"
+    assert client.get(first["thumbnail_url"]).status_code == 401
 
     everyone = _search(client, auth, text="people", **REASON)
     assert len(everyone["results"]) == len(result.tracks)
@@ -103,6 +104,8 @@ def test_searches_need_a_purpose_and_are_all_audited(
     refused = client.post("/api/v1/search", json={"text": "white van"}, headers=auth)
     assert refused.status_code == 422
     assert refused.json()["code"] == "purpose_required"
+    blank = client.post("/api/v1/search", json={"text": "white van", "case_id": "   ", "reason": " "}, headers=auth)
+    assert blank.json()["code"] == "purpose_required", "blanks are no purpose"
     assert "案件编号" in refused.json()["detail"]
     bags = client.post("/api/v1/search", json={"text": "行李箱"}, headers=auth)
     assert bags.status_code == 200, "a lost suitcase is not a person: no purpose needed"
@@ -127,6 +130,7 @@ def test_searches_need_a_purpose_and_are_all_audited(
 
     audit = runtime.services.search.audit()
     assert [entry.outcome for entry in reversed(audit)] == [
+        "refused",
         "refused",
         "ok",
         "refused",
@@ -154,8 +158,8 @@ def test_area_and_time_filters_narrow_the_tracks(client: TestClient, auth: dict[
     everywhere = _search(client, auth, text="白色汽车", **REASON)
     assert len(everywhere["results"]) == 3
     assert everywhere["results"][0]["thumbnail_url"] is None, "no picture: none promised"
-    today = _search(
-        client, auth, text="白色汽车", camera_ids=[south], start=(now - timedelta(hours=2)).isoformat(), **REASON
-    )
+    beijing = timezone(timedelta(hours=8))
+    two_hours_ago = (now - timedelta(hours=2)).astimezone(beijing).isoformat()  # offsets other than UTC compare right
+    today = _search(client, auth, text="白色汽车", camera_ids=[south], start=two_hours_ago, **REASON)
     assert [r["camera_id"] for r in today["results"]] == [south]
     assert today["results"][0]["attributes"]["dwell_s"] == 12.0

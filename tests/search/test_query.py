@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sharpeyes.search.query import parse
 
@@ -58,3 +59,11 @@ def test_place_names_and_metacharacters_come_back_as_unknown() -> None:
     assert "校门口" in query.ignored
     assert "drop" in query.ignored
     assert parse("x" * 5000, NOW).ignored[-1] == "… (4800 more characters not read)", "long text is cut, and said"
+
+
+def test_times_are_read_in_the_platforms_zone() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now_utc = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    query = parse("昨天下午", now_utc, shanghai)
+    assert query.start == datetime(2026, 11, 28, 12, 0, tzinfo=shanghai)
+    assert query.end == datetime(2026, 11, 28, 18, 0, tzinfo=shanghai)

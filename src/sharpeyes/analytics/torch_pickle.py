@@ -19,6 +19,8 @@ import numpy as np
 from sharpeyes.core.errors import InvalidInputError
 
 MAGIC = 0x1950A86A20F9469CFC6C
+MAX_ELEMENTS = 100_000_000
+"""No storage or tensor of a weights file read here is larger (a bigger claim is a broken or hostile file)."""
 _STORAGES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "LongStorage": np.int64, "IntStorage": np.int32}
 
 
@@ -48,7 +50,17 @@ def read_state_dict(path: Path) -> dict[str, np.ndarray]:
     try:
         with path.open("rb") as handle:
             return _read(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, struct.error, ValueError, TypeError) as err:
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        struct.error,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        MemoryError,
+    ) as err:
         raise InvalidInputError(f"{path.name}: not a readable weights file ({err})", code="bad_model") from err
 
 
@@ -66,13 +78,35 @@ def _read(handle: IO[bytes]) -> dict[str, np.ndarray]:
     for key in keys:
         (count,) = struct.unpack("<q", handle.read(8))
         dtype = np.dtype(_STORAGES[kinds.get(str(key), "FloatStorage")])
-        storages[str(key)] = np.frombuffer(handle.read(count * dtype.itemsize), dtype=dtype, count=count)
+        if not 0 <= count <= MAX_ELEMENTS:
+            raise ValueError(f"storage {key} claims {count} elements")
+        raw = handle.read(count * dtype.itemsize)
+        if len(raw) != count * dtype.itemsize:
+            raise ValueError(f"storage {key} is cut short")
+        storages[str(key)] = np.frombuffer(raw, dtype=dtype, count=count)
     arrays = {}
     for name, tensor in state.items():
         if not isinstance(tensor, _Tensor):
             raise ValueError(f"{name} is not a tensor")
-        data = storages[tensor.storage[1]]
-        strides = tuple(s * data.itemsize for s in tensor.stride)
-        view = np.lib.stride_tricks.as_strided(data[tensor.offset :], shape=tensor.size, strides=strides)
-        arrays[str(name)] = np.array(view)
+        arrays[str(name)] = _tensor(storages[tensor.storage[1]], tensor, str(name))
     return arrays
+
+
+def _tensor(data: np.ndarray, tensor: _Tensor, name: str) -> np.ndarray:
+    """The tensor's values, checked to lie inside its storage (the file's numbers are not trusted)."""
+    size, stride, offset = tensor.size, tensor.stride, tensor.offset
+    if len(size) != len(stride) or any(not isinstance(v, int) or v < 0 for v in (*size, *stride, offset)):
+        raise ValueError(f"{name}: bad shape {size} / stride {stride} / offset {offset}")
+    elements = int(np.prod(size, dtype=np.int64)) if size else 1
+    if elements > MAX_ELEMENTS:
+        raise ValueError(f"{name}: {elements} elements")
+    if elements == 0:
+        return np.zeros(size, data.dtype)
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
+    if last >= len(data):
+        raise ValueError(f"{name}: reaches element {last} of a storage of {len(data)}")
+    index = offset + sum(
+        np.arange(n, dtype=np.int64).reshape([-1 if k == axis else 1 for k in range(len(size))]) * s
+        for axis, (n, s) in enumerate(zip(size, stride, strict=True))
+    )
+    return np.array(data[index], copy=True)

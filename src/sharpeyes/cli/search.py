@@ -83,6 +83,7 @@ def search(
             f"{r.start.astimezone():%Y-%m-%d %H:%M:%S}",
             colours,
             ", ".join(r.carried),
+            f"{hit.score:.3f}",
         )
     console.print(table)
     console.print(f"{len(answer.results)} tracks / 条轨迹; understood / 理解为: {answer.understood}", highlight=False)

@@ -78,7 +78,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks
         ),
         tracks=tracks,
-        search=SearchService(sessions, tracks),
+        search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from sharpeyes.core.tracks import COLOURS_ZH
@@ -95,8 +95,9 @@ class Query:
         return said
 
 
-def parse(text: str, now: datetime) -> Query:
-    """What ``text`` asks for; ``now`` (aware) anchors relative times."""
+def parse(text: str, now: datetime, zone: tzinfo | None = None) -> Query:
+    """What ``text`` asks for; ``now`` (aware) anchors relative times, read in ``zone`` (the platform's local
+    time; the server's own when None)."""
     query = Query()
     words = _read(text[:MAX_TEXT].lower())
     day: int | None = None
@@ -118,7 +119,7 @@ def parse(text: str, now: datetime) -> Query:
             day = int(value)
         elif kind == "part":
             part = value
-    query.start, query.end = _times(now, day, part)
+    query.start, query.end = _times(now.astimezone(zone), day, part)
     if len(text) > MAX_TEXT:
         query.ignored.append(f"… ({len(text) - MAX_TEXT} more characters not read)")
     return query
@@ -187,8 +188,7 @@ def _longest_word(text: str, at: int) -> str | None:
     return None
 
 
-def _times(now: datetime, day: int | None, part: str | None) -> tuple[datetime | None, datetime | None]:
-    local = now.astimezone()
+def _times(local: datetime, day: int | None, part: str | None) -> tuple[datetime | None, datetime | None]:
     if part == "last night":
         today = datetime.combine(local.date(), time(0), local.tzinfo)
         return today - timedelta(hours=6), today + timedelta(hours=6)

@@ -45,6 +45,10 @@ CLIP_BEFORE_S = 10.0
 CLIP_AFTER_S = 10.0
 
 
+STRUCTURED = frozenset(COCO_CLASSES.index(name) for name in STRUCTURED_CLASSES)
+"""Classes whose tracks are kept for search."""
+
+
 class AnalysisService:
     def __init__(
         self,
@@ -216,7 +220,7 @@ class _Worker:
         if wanted is not None and any(rule.kind == "left_object" for rule in self._rules):
             wanted |= {PERSON}
         if self._tracks is not None:
-            wanted = (wanted or frozenset()) | {COCO_CLASSES.index(name) for name in STRUCTURED_CLASSES}
+            wanted = (wanted or frozenset()) | STRUCTURED
         config = AnalyzerConfig(fps=self.plan.fps, min_height_px=self.plan.min_height_px, classes=wanted)
         engine: RuleEngine | None = None
         origin: datetime | None = None
@@ -244,20 +248,24 @@ class _Worker:
         except Exception:
             logger.exception("camera %s: analysis failed; it restarts at the next check", self.camera_id)
         finally:
-            if self._analyzer is not None and origin is not None:  # tracks still open end here, and are kept
-                self._keep(self._analyzer.tracker.finish(), origin)
-            self._streams.release(self._session)
+            try:
+                if self._analyzer is not None and origin is not None:  # tracks still open end here, and are kept
+                    self._keep(self._analyzer.tracker.finish(), origin)
+            finally:
+                self._streams.release(self._session)
 
     def _keep(self, ended: list[Track], origin: datetime) -> None:
         """Hand the tracks that ended to the track store (searchable), and forget them here."""
         for track in ended:
             if self._tracks is None:
                 break
+            if track.class_id not in STRUCTURED:
+                continue  # tracked for a rule only (a dog in a zone): not kept for search
             try:
                 self._tracks.keep(*describe(track, self.camera_id, origin))
                 self._tracks_kept += 1
-            except SharpEyesError as err:
-                logger.warning("camera %s: a track was not kept: %s", self.camera_id, err.message)
+            except Exception:  # a locked or full store loses this track, not the camera's analysis
+                logger.exception("camera %s: a track was not kept", self.camera_id)
         ended.clear()
 
     def _record(self, hit: RuleHit, seen: list[TrackedObject], image: np.ndarray) -> None:

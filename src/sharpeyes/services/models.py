@@ -232,37 +232,13 @@ class ModelService:
                 code="npm_missing",
             )
         env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
-        try:
-            done = subprocess.run(  # noqa: S603 - fixed argv, the package name is ours
-                [npm, "pack", package, "--pack-destination", str(work), "--silent"],
-                capture_output=True,
-                text=True,
-                timeout=NPM_TIMEOUT_S,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as err:
-            raise UnavailableError(f"npm pack {package} took over {NPM_TIMEOUT_S} s", code="npm_failed") from err
-        archives = sorted(work.glob("*.tgz"))
-        if done.returncode != 0 or not archives:
-            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise UnavailableError(f"npm pack {package} failed: {' '.join(detail)}", code="npm_failed")
-        return archives[0]
+        command = [npm, "pack", package, "--pack-destination", str(work), "--silent"]
+        return _fetch(command, env, work, "*.tgz", f"npm pack {package}", "npm_failed")
 
     def _wheel(self, package: str, work: Path) -> Path:
         """``pip download`` of the package's wheel alone (no dependencies, nothing installed)."""
         command = [*self._pip, "download", package, "--no-deps", "--only-binary", ":all:", "-d", str(work), "-q"]
-        try:
-            done = subprocess.run(  # noqa: S603 - fixed argv, the package name is ours
-                command, capture_output=True, text=True, timeout=NPM_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise UnavailableError(f"pip download {package} failed: {err}", code="pip_failed") from err
-        wheels = sorted(work.glob("*.whl"))
-        if done.returncode != 0 or not wheels:
-            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise UnavailableError(f"pip download {package} failed: {' '.join(detail)}", code="pip_failed")
-        return wheels[0]
+        return _fetch(command, dict(os.environ), work, "*.whl", f"pip download {package}", "pip_failed")
 
     @staticmethod
     def _extract(source: ModelSource, archive: Path, work: Path) -> None:
@@ -282,6 +258,23 @@ class ModelService:
                     target.write_bytes(data)
         except (tarfile.TarError, zipfile.BadZipFile, KeyError, OSError) as err:
             raise InvalidInputError(f"{archive.name}: cannot read the package ({err})", code="bad_package") from err
+
+
+def _fetch(command: list[str], env: dict[str, str], work: Path, pattern: str, what: str, code: str) -> Path:
+    """Run a registry client that leaves one ``pattern`` file in ``work``; that file, or a clear error."""
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, the package name is ours
+            command, capture_output=True, text=True, timeout=NPM_TIMEOUT_S, env=env, check=False
+        )
+    except subprocess.TimeoutExpired as err:
+        raise UnavailableError(f"{what} took over {NPM_TIMEOUT_S} s", code=code) from err
+    except OSError as err:
+        raise UnavailableError(f"{what} failed: {err}", code=code) from err
+    found = sorted(work.glob(pattern))
+    if done.returncode != 0 or not found:
+        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise UnavailableError(f"{what} failed: {' '.join(detail)}", code=code)
+    return found[0]
 
 
 class _Archive:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -64,9 +64,11 @@ class SearchAnswer:
 
 
 class SearchService:
-    def __init__(self, sessions: sessionmaker[Session], tracks: TrackService) -> None:
+    def __init__(self, sessions: sessionmaker[Session], tracks: TrackService, zone: tzinfo | None = None) -> None:
+        """``zone``: the platform's local time, in which "yesterday afternoon" is meant."""
         self._sessions = sessions
         self._tracks = tracks
+        self._zone = zone
 
     def search(self, username: str, request: SearchRequest) -> SearchAnswer:
         """Tracks matching ``request``, newest first; refused (and logged as refused) without a purpose when it
@@ -76,12 +78,15 @@ class SearchService:
         except SharpEyesError as err:
             self._audit(username, request, "refused", {"reason_refused": err.code})
             raise
+        except Exception as err:  # a fault of ours: the attempt is on the record all the same
+            self._audit(username, request, "error", {"error": type(err).__name__})
+            raise
         self._audit(username, request, "ok", {"understood": answer.understood, "results": len(answer.results)})
         return answer
 
     def _answer(self, request: SearchRequest) -> SearchAnswer:
         now = utcnow()
-        query = parse(request.text, now)
+        query = parse(request.text, now, self._zone)
         classes = set(query.classes) | set(request.classes)
         carried = set(query.carried)
         if not classes and carried:  # "行李箱" alone: the lost suitcase itself, not someone carrying one
@@ -96,7 +101,7 @@ class SearchService:
                 detail = f"no word was understood: {', '.join(query.ignored)} / 无法理解的词"
             raise InvalidInputError(detail, code="empty_query", field="text")
         looks_for_people_or_vehicles = not classes or not classes <= set(CARRIED_CLASSES)
-        if looks_for_people_or_vehicles and not (request.case_id or (request.reason or "").strip()):
+        if looks_for_people_or_vehicles and not ((request.case_id or "").strip() or (request.reason or "").strip()):
             raise InvalidInputError(
                 "searching for people or vehicles needs a case_id or a written reason"
                 " / 搜索人员或车辆须填写案件编号或事由",
@@ -164,6 +169,13 @@ class SearchService:
         }
         with self._sessions.begin() as db:
             AuditRepository(db).add(AuditEntry(utcnow(), username, "search", outcome, data))
+
+    def thumbnail(self, username: str, track_id: int) -> bytes:
+        """A track's picture: a view of a person or vehicle, on the record like a search."""
+        picture = self._tracks.thumbnail(track_id)
+        with self._sessions.begin() as db:
+            AuditRepository(db).add(AuditEntry(utcnow(), username, "track.view", "ok", {"track_id": track_id}))
+        return picture
 
     def audit(self, limit: int = 100) -> list[AuditEntry]:
         """The latest searches, for auditors."""

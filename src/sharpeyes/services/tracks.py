@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,7 +23,9 @@ from sharpeyes.store.tracks import TrackRepository
 logger = logging.getLogger(__name__)
 
 MOST_COMPARED = 200_000
-"""Search by example compares the newest tracks that pass the filters, this many at most (bounded work)."""
+"""Search by example compares the newest tracks that pass the filters, this many at most (bounded work: their
+embeddings are held as float16, 2.5 KB each, and scored in chunks)."""
+SCORED_AT_ONCE = 20_000
 
 
 class TrackService:
@@ -38,6 +41,7 @@ class TrackService:
         self._open_embedder = embedder
         self._embedder: Embedder | None = None
         self._embedder_tried = False
+        self._embedder_lock = threading.Lock()
 
     def keep(self, record: TrackRecord, picture: np.ndarray | None) -> int:
         """Store a track with its best picture (BGR; a JPEG under ``CAMERA/YYYYMMDD/``, and its embedding); its id."""
@@ -74,10 +78,16 @@ class TrackService:
         """The ``wanted.limit`` tracks passing the filters that look most like ``vector``, best first."""
         with self._sessions() as db:
             repository = TrackRepository(db)
-            ids, vectors = repository.appearances(wanted, MOST_COMPARED)
-            if len(ids) == 0 or vectors.shape[1] != len(vector):
+            ids, vectors = repository.appearances(wanted, MOST_COMPARED, len(vector))
+            if len(ids) == 0:
                 return []
-            scores = vectors @ vector.astype(np.float32)
+            query = vector.astype(np.float32)
+            scores = np.concatenate(
+                [
+                    vectors[i : i + SCORED_AT_ONCE].astype(np.float32) @ query
+                    for i in range(0, len(vectors), SCORED_AT_ONCE)
+                ]
+            )
             best = np.argsort(-scores)[: wanted.limit]
             records = repository.get_many([int(ids[i]) for i in best])
         by_id = {int(ids[i]): float(scores[i]) for i in best}
@@ -104,7 +114,8 @@ class TrackService:
         return name
 
     def _embedder_or_none(self) -> Embedder | None:
-        if not self._embedder_tried:  # once: a missing model is said once, not at every track
-            self._embedder_tried = True
-            self._embedder = self._open_embedder()
+        with self._embedder_lock:  # analysis workers keep tracks from several threads
+            if not self._embedder_tried:  # once: a missing model is said once, not at every track
+                self._embedder = self._open_embedder()
+                self._embedder_tried = True
         return self._embedder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TypeVar
 
 import numpy as np
@@ -47,15 +48,18 @@ class TrackRepository:
         query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
         return [_record(row) for row in self._db.scalars(query)]
 
-    def appearances(self, wanted: TrackFilter, most: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and embeddings (float32, one row each) of up to ``most`` newest tracks that match and have one."""
+    def appearances(self, wanted: TrackFilter, most: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and embeddings (float16, one row each, ``size`` values) of up to ``most`` newest tracks that match
+        and have one of that size."""
         query = self._filtered(select(TrackRow.id, TrackRow.embedding), wanted).where(TrackRow.embedding.is_not(None))
-        rows = self._db.execute(query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(most)).all()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        ids = np.array([row[0] for row in rows], np.int64)
-        vectors = np.stack([np.frombuffer(row[1] or b"", np.float16) for row in rows]).astype(np.float32)
-        return ids, vectors
+        query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(most)
+        ids: list[int] = []
+        vectors = np.zeros((most, size), np.float16)
+        for track_id, blob in self._db.execute(query.execution_options(yield_per=5000)):
+            if blob is not None and len(blob) == 2 * size:
+                vectors[len(ids)] = np.frombuffer(blob, np.float16)
+                ids.append(track_id)
+        return np.array(ids, np.int64), vectors[: len(ids)]
 
     def get_many(self, track_ids: list[int]) -> list[TrackRecord]:
         """The tracks with these ids, in the order given."""
@@ -63,7 +67,8 @@ class TrackRepository:
         return [_record(rows[i]) for i in track_ids if i in rows]
 
     def _filtered(self, query: SelectT, wanted: TrackFilter) -> SelectT:
-        query = query.where(TrackRow.end >= wanted.start, TrackRow.start <= wanted.end)
+        start, end = wanted.start.astimezone(UTC), wanted.end.astimezone(UTC)  # SQLite compares the stored UTC text
+        query = query.where(TrackRow.end >= start, TrackRow.start <= end)
         if wanted.classes:
             query = query.where(TrackRow.class_name.in_(sorted(wanted.classes)))
         if wanted.upper_colours:

@@ -11,12 +11,11 @@ from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.search import SearchIn, SearchOut, SearchResultOut
 from sharpeyes.services.accounts import User
 from sharpeyes.services.search import Hit, SearchService
-from sharpeyes.services.tracks import TrackService
 
 PLAYBACK_MARGIN = timedelta(seconds=5)
 
 
-def search_router(search: SearchService, tracks: TrackService, current_user: Callable[..., User]) -> APIRouter:
+def search_router(search: SearchService, current_user: Callable[..., User]) -> APIRouter:
     router = APIRouter(tags=["search"], responses=PROBLEM_RESPONSES)
 
     @router.post("/search", response_model_by_alias=True)
@@ -33,9 +32,10 @@ def search_router(search: SearchService, tracks: TrackService, current_user: Cal
     @router.get(
         "/tracks/{track_id}/thumbnail.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
     )
-    def thumbnail(track_id: int) -> Response:
-        """The track's best picture."""
-        return Response(tracks.thumbnail(track_id), media_type="image/jpeg", headers={"Cache-Control": "private"})
+    def thumbnail(track_id: int, user: Annotated[User, Depends(current_user)]) -> Response:
+        """The track's best picture (each view is written to the audit log)."""
+        picture = search.thumbnail(user.username, track_id)
+        return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "private"})
 
     return router
 
