@@ -16,9 +16,13 @@ from sharpeyes.analytics.offline import analyze_file
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig
 from sharpeyes.analytics.structuring import describe
 from sharpeyes.cli.wiring import Runtime
+from sharpeyes.core.areas import SiteType
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.core.tracks import TrackRecord
+from sharpeyes.services.cameras import CameraDraft
 from sharpeyes.services.models import ModelService
+from sharpeyes.store.database import session_factory
+from sharpeyes.store.models import AreaRow
 
 DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 REASON = {"reason": "寻找走失人员 missing person report 2026-118"}
@@ -163,3 +167,31 @@ def test_area_and_time_filters_narrow_the_tracks(client: TestClient, auth: dict[
     today = _search(client, auth, text="白色汽车", camera_ids=[south], start=two_hours_ago, **REASON)
     assert [r["camera_id"] for r in today["results"]] == [south]
     assert today["results"][0]["attributes"]["dwell_s"] == 12.0
+
+
+def test_place_names_in_the_text_narrow_to_areas_and_sites(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    with session_factory(runtime.engine).begin() as db:
+        db.add(AreaRow(code="320114", name="雨花台区", level="district", parent_code=None))
+        db.add(AreaRow(code="320115", name="江宁区", level="district", parent_code=None))
+    cameras = runtime.services.cameras
+    school = cameras.add(
+        CameraDraft("gate", "rtsp://127.0.0.1:1/a", area_code="320114", site_name="实验小学", site_type=SiteType.SCHOOL)
+    )
+    road = cameras.add(CameraDraft("road", "rtsp://127.0.0.1:1/b", area_code="320115"))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for camera in (school, road):
+        runtime.services.tracks.keep(TrackRecord(camera.id, "car", start, start + timedelta(seconds=5), "white"), None)
+
+    def cameras_found(text: str) -> list[str]:
+        answer = _search(client, auth, text=text, **REASON)
+        assert answer["ignored_terms"] == [], answer
+        return [r["camera_id"] for r in answer["results"]]
+
+    assert cameras_found("雨花台区 白色汽车") == [school.id]
+    assert cameras_found("江宁 白色汽车") == [road.id], "an area by the start of its name"
+    assert cameras_found("实验小学 白色汽车") == [school.id], "a site by name"
+    assert cameras_found("校门口的白色汽车") == [school.id], "school gates: cameras at schools"
+    places = _search(client, auth, text="雨花台区 白色汽车", **REASON)["understood"]["places"]
+    assert places == ["雨花台区"]

@@ -65,4 +65,8 @@ class TrackFilter:
     """None: every camera (the caller's scope is applied by the service)."""
     area_code: str | None = None
     """Only cameras in this area or below it."""
+    site_ids: frozenset[int] | None = None
+    """Only cameras at these sites."""
+    site_types: frozenset[str] = frozenset()
+    """Only cameras at sites of these types (school, kindergarten…)."""
     limit: int = 50

@@ -16,7 +16,7 @@ from typing import Literal
 
 from sharpeyes.core.tracks import COLOURS_ZH
 
-Kind = Literal["class", "colour", "upper", "lower", "carried", "day", "part", "filler"]
+Kind = Literal["class", "colour", "upper", "lower", "carried", "day", "part", "site_type", "filler"]
 
 _WORDS: dict[str, tuple[Kind, str]] = {}
 
@@ -56,6 +56,8 @@ _add("part", "afternoon", "下午", "afternoon")
 _add("part", "evening", "晚上", "傍晚", "evening", "tonight")
 _add("part", "night", "夜里", "深夜", "凌晨", "半夜", "night")
 _add("part", "last night", "昨晚", "昨夜", "last night")
+_add("site_type", "school", "学校", "校门", "校门口", "小学", "中学", "school", "schools", "school gate")
+_add("site_type", "kindergarten", "幼儿园", "kindergarten", "nursery")
 _add("filler", "", "的", "穿", "穿着", "戴", "背", "背着", "拿", "拿着", "拉", "拉着", "提", "提着", "骑", "骑着",
      "开", "开着", "在", "和", "与", "有", "一个", "个", "a", "an", "the", "in", "with", "wearing", "carrying",
      "and", "on", "at", "of", "riding", "driving", "who", "is", "was", "near", "by")  # fmt: skip
@@ -79,6 +81,7 @@ class Query:
     lower_colours: set[str] = field(default_factory=set)
     any_colours: set[str] = field(default_factory=set)
     carried: set[str] = field(default_factory=set)
+    site_types: set[str] = field(default_factory=set)
     start: datetime | None = None
     end: datetime | None = None
     ignored: list[str] = field(default_factory=list)
@@ -86,7 +89,7 @@ class Query:
 
     def understood(self) -> dict[str, object]:
         said: dict[str, object] = {}
-        for key in ("classes", "upper_colours", "lower_colours", "any_colours", "carried"):
+        for key in ("classes", "upper_colours", "lower_colours", "any_colours", "carried", "site_types"):
             values = getattr(self, key)
             if values:
                 said[key] = sorted(values)
@@ -113,6 +116,8 @@ def parse(text: str, now: datetime, zone: tzinfo | None = None) -> Query:
             query.classes.add(value)
         elif kind == "carried":
             query.carried.add(value)
+        elif kind == "site_type":
+            query.site_types.add(value)
         elif kind == "colour":
             _colour(query, word, value, following)
         elif kind == "day":

@@ -20,6 +20,7 @@ from sharpeyes.core.tracks import CARRIED_CLASSES, TrackFilter, TrackRecord
 from sharpeyes.search.query import parse
 from sharpeyes.services.tracks import TrackService
 from sharpeyes.store.audit import AuditRepository
+from sharpeyes.store.places import Place, PlaceRepository
 
 DEFAULT_PERIOD = timedelta(days=7)
 LONGEST_PERIOD = timedelta(days=366)
@@ -94,6 +95,7 @@ class SearchService:
         example = self._example(request)
         if request.track_id is not None and not classes:
             classes = {self._tracks.get(request.track_id).class_name}
+        places = self._places(query.ignored)
         described = any((query.upper_colours, query.lower_colours, query.any_colours, carried, classes))
         if not described and example is None:
             detail = "nothing to look for / 没有可搜索的内容"
@@ -122,11 +124,15 @@ class SearchService:
             any_colours=frozenset(query.any_colours),
             carried=frozenset(carried),
             camera_ids=frozenset(request.camera_ids) if request.camera_ids else None,
-            area_code=request.area,
+            area_code=request.area or next((p.area_code for p in places if p.area_code), None),
+            site_ids=frozenset().union(*(p.site_ids for p in places if p.site_ids)) or None,
+            site_types=frozenset(query.site_types),
             limit=max(1, min(request.limit, MAX_RESULTS)),
         )
         understood = query.understood() | {"start": start.isoformat(), "end": end.isoformat()}
         understood["classes"] = sorted(classes)
+        if places:
+            understood["places"] = [place.name for place in places]
         if carried:
             understood["carried"] = sorted(carried)
         else:
@@ -137,6 +143,18 @@ class SearchService:
         else:
             hits = [Hit(record, record.score) for record in self._tracks.find(wanted)]
         return SearchAnswer(hits, understood, query.ignored, start, end)
+
+    def _places(self, ignored: list[str]) -> list[Place]:
+        """The words not otherwise understood that name an area or a site (taken out of ``ignored``)."""
+        found: list[Place] = []
+        with self._sessions() as db:
+            places = PlaceRepository(db)
+            for word in list(ignored):
+                place = places.find(word)
+                if place is not None:
+                    found.append(place)
+                    ignored.remove(word)
+        return found
 
     def _example(self, request: SearchRequest) -> np.ndarray | None:
         """The appearance to search by: of the uploaded picture, or of the track given."""

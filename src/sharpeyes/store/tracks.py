@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
 from sharpeyes.core.tracks import TrackFilter, TrackRecord
-from sharpeyes.store.models import CameraRow, TrackRow
+from sharpeyes.store.models import CameraRow, SiteRow, TrackRow
 
 SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
@@ -81,6 +81,12 @@ class TrackRepository:
             query = query.where(TrackRow.carried.contains(bag, autoescape=True))
         if wanted.camera_ids is not None:
             query = query.where(TrackRow.camera_id.in_(sorted(wanted.camera_ids)))
+        if wanted.site_ids is not None:
+            at_sites = select(CameraRow.id).where(CameraRow.site_id.in_(sorted(wanted.site_ids)))
+            query = query.where(TrackRow.camera_id.in_(at_sites))
+        if wanted.site_types:
+            typed = select(CameraRow.id).join(SiteRow, CameraRow.site_id == SiteRow.id)
+            query = query.where(TrackRow.camera_id.in_(typed.where(SiteRow.type.in_(sorted(wanted.site_types)))))
         if wanted.area_code is not None:
             in_area = select(CameraRow.id).where(CameraRow.area_code.startswith(wanted.area_code, autoescape=True))
             query = query.where(TrackRow.camera_id.in_(in_area))

@@ -1,0 +1,49 @@
+"""Place names a person types into the search box, found among the areas and sites: "雨花区", "实验小学"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sharpeyes.store.models import AreaRow, SiteRow
+
+SHORTEST_NAME = 2
+"""A word shorter than this is not looked up as a place (one character names too much)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str
+    area_code: str | None = None
+    """An area: its cameras and those below it."""
+    site_ids: frozenset[int] = frozenset()
+    """Or sites: their cameras."""
+
+
+class PlaceRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def find(self, word: str) -> Place | None:
+        """The area named ``word`` (or whose name starts with it, the shortest such), else the sites whose names
+        contain it; None when nothing is called that."""
+        if len(word) < SHORTEST_NAME:
+            return None
+        exact = self._db.scalars(select(AreaRow).where(AreaRow.name == word).limit(1)).first()
+        starting = self._db.scalars(
+            select(AreaRow)
+            .where(AreaRow.name.startswith(word, autoescape=True))
+            .order_by(func.length(AreaRow.name), AreaRow.code)
+            .limit(1)
+        ).first()
+        area = exact or starting
+        if area is not None:
+            return Place(area.name, area_code=area.code)
+        sites = list(self._db.scalars(select(SiteRow).where(SiteRow.name.contains(word, autoescape=True)).limit(500)))
+        if sites:
+            names = sorted({site.name for site in sites})
+            shown = "、".join(names[:3]) + ("…" if len(names) > 3 else "")
+            return Place(shown, site_ids=frozenset(site.id for site in sites))
+        return None
