@@ -99,5 +99,6 @@ def _moment(value: str | None, option: str) -> datetime | None:
     except ValueError:
         fail(f"{option}: {value!r} is not a time like 2026-11-28T15:00+08:00", 2)
     if moment.tzinfo is None:
-        fail(f"{option}: give the UTC offset too, e.g. {value}+08:00", 2)
+        example = value if "T" in value or " " in value else f"{value}T00:00"
+        fail(f"{option}: give the UTC offset too, e.g. {example}+08:00", 2)
     return moment

@@ -216,6 +216,6 @@ def _picture(data: bytes) -> np.ndarray:
             rgb = np.asarray(image.convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise InvalidInputError(
-            f"the example is not a picture ({err}) / 不是图片", code="bad_image", field="image_base64"
+            "the example is not a picture (JPEG, PNG, WebP…) / 示例不是图片", code="bad_image", field="image_base64"
         ) from err
     return np.ascontiguousarray(rgb[:, :, ::-1])
