@@ -28,6 +28,7 @@ import av
 import numpy as np
 
 from sharpeyes.analytics.detections import iou_matrix
+from sharpeyes.analytics.detector import Detector
 from sharpeyes.analytics.mot import MotRow
 from sharpeyes.analytics.offline import analyze_file
 from sharpeyes.analytics.pipeline import Analyzer, AnalyzerConfig, AnalyzerStats
@@ -48,8 +49,7 @@ class Run:
     rows: list[MotRow]
 
 
-def run(clip: Path, models_dir: Path, *, whole_frames: bool) -> Run:
-    detector = ModelService(models_dir).detector(AnalyticsSettings(detector_threads=1), score_threshold=0.15)
+def run(clip: Path, detector: Detector, *, whole_frames: bool) -> Run:
     analyzer = Analyzer(detector, AnalyzerConfig(fps=FPS, whole_frames=whole_frames))
     with av.open(str(clip)) as probe:
         stream = probe.streams.video[0]
@@ -79,14 +79,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--models-dir", type=Path, default=ROOT / ".models")
     args = parser.parse_args()
+    detector = ModelService(args.models_dir).detector(AnalyticsSettings(detector_threads=1), score_threshold=0.15)
     totals: dict[str, float] = defaultdict(float)
     found_all = tracks_all = 0
     for name in CLIPS:
         clip = args.data / name
         if not clip.exists():
             raise SystemExit(f"{clip} not found: give --data (the shared data folder)")
-        gated = run(clip, args.models_dir, whole_frames=False)
-        naive = run(clip, args.models_dir, whole_frames=True)
+        gated = run(clip, detector, whole_frames=False)
+        naive = run(clip, detector, whole_frames=True)
         found, tracks = tracks_found(naive.rows, gated.rows)
         found_all, tracks_all = found_all + found, tracks_all + tracks
         for label, result in (("gated", gated), ("naive", naive)):

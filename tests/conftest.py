@@ -17,6 +17,8 @@ from tests.support.clips import make_audio_only_clip, make_test_clip
 
 ADMIN_PASSWORD = "correct-horse-battery"
 MODELS = Path(os.environ.get("SHARPEYES_TEST_MODELS") or Path(__file__).resolve().parents[1] / ".models")
+DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+"""The shared real footage and ground truth (tests that need it skip, saying so, where it is absent)."""
 
 
 @pytest.fixture

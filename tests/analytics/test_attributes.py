@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import av
@@ -12,8 +11,7 @@ import pytest
 from sharpeyes.analytics.attributes import dominant_colour, object_colours
 from sharpeyes.analytics.mot import read_mot
 from sharpeyes.core.tracks import COLOURS, COLOURS_ZH
-
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+from tests.conftest import DATA
 
 
 def _frames(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:

@@ -17,8 +17,7 @@ from sharpeyes.analytics.torch_pickle import MAGIC, read_state_dict
 from sharpeyes.core.errors import InvalidInputError
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.services.models import ModelService
-
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+from tests.conftest import DATA
 
 
 class _Payload:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from sharpeyes.analytics.mot import MotRow, evaluate, read_mot, write_mot
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 TUD = DATA / "motmetrics-tud"
 
 

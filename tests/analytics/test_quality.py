@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,8 +10,8 @@ import pytest
 from PIL import Image, ImageFilter
 
 from sharpeyes.analytics.quality import QualityLimits, diagnose
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 CLIPS = [
     "pets09-s2l1/pets09-s2l1.mp4",
     "clips/car-detection.mp4",

@@ -4,7 +4,6 @@ truth tracks with the same rule engine."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,8 @@ from sharpeyes.analytics.rules import RuleEngine, parse_rules
 from sharpeyes.analytics.tracker import TrackedObject
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.services.models import ModelService
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 CAR, PERSON = 2, 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,7 @@ from sharpeyes.analytics.rules import RuleEngine, parse_rules
 from sharpeyes.analytics.tracker import TrackedObject, Tracker
 from sharpeyes.core.settings import AnalyticsSettings
 from sharpeyes.services.models import ModelService
-
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+from tests.conftest import DATA
 
 
 def _people(boxes: list[tuple[float, float]], colours: list[int], score: float = 0.9) -> Detections:

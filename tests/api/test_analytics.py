@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sharpeyes.cli.wiring import Runtime
+from tests.conftest import DATA
 from tests.support.waiting import wait_for
 
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 EVERYWHERE = {"id": "all", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
 
 

@@ -4,7 +4,6 @@ to a purpose and written to the audit log."""
 from __future__ import annotations
 
 import base64
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from sharpeyes.services.cameras import CameraDraft
 from sharpeyes.services.models import ModelService
 from sharpeyes.store.database import session_factory
 from sharpeyes.store.models import AreaRow
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 REASON = {"reason": "寻找走失人员 missing person report 2026-118"}
 
 

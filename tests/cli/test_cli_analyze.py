@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,10 @@ from typer.testing import CliRunner
 
 from sharpeyes.analytics.mot import read_mot
 from sharpeyes.cli.main import app
+from tests.conftest import DATA
 from tests.support.clips import make_test_clip
 
 runner = CliRunner()
-DATA = Path(os.environ.get("SHARPEYES_TEST_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 
 
 def test_analyze_writes_mot_rows_for_a_video(tmp_path: Path, nanodet_model: Path) -> None:

@@ -54,13 +54,15 @@ class DetectorConfig:
 
 
 def open_detector(config: DetectorConfig) -> Detector:
-    session = _session(config.model, config.threads)
+    session = onnx_session(config.model, config.threads)
     if config.kind == "yolo":
         return YoloDetector(session, config)
     return NanoDet(session, config)
 
 
-def _session(model: Path, threads: int) -> ort.InferenceSession:
+def onnx_session(model: Path, threads: int) -> ort.InferenceSession:
+    """A CPU session for ``model`` with ``threads`` threads that sleep when idle; ``InvalidInputError`` for a bad
+    file."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image
 
-from sharpeyes.core.errors import InvalidInputError
+from sharpeyes.analytics.detector import onnx_session
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -33,13 +32,7 @@ class Embedder(Protocol):
 
 class MobileNetEmbedder:
     def __init__(self, model: Path, threads: int = 1) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        except Exception as err:  # onnxruntime raises its own exception types for a bad file
-            raise InvalidInputError(f"model {model.name} cannot be loaded: {err}", code="bad_model") from err
+        self._session = onnx_session(model, threads)
         self._input = self._session.get_inputs()[0].name
         self._size = int(self._session.get_outputs()[0].shape[1])
 

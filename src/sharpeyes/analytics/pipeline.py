@@ -39,8 +39,6 @@ SMALLEST_FOUND_PX = 16
 """Objects shorter than this, as the detector sees them, may be missed: a look that small does not count as a miss."""
 BEST_CROP_PX = 256
 """A track's best picture is kept at most this large (long side)."""
-WHOLE_FRAME_SIDE = 1
-"""The whole-frame look sees the frame at up to this many times the detector's input size (long side)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +74,6 @@ class AnalyzerStats:
     full_looks: int = 0
     detector_s: float = 0.0
     """Seconds spent waiting for the detector (wall clock: its threads are busy meanwhile)."""
-    quiet_skips: int = 0
-    """Motion not looked at because a look at the same place had just found nothing."""
 
 
 class Analyzer:
@@ -104,26 +100,24 @@ class Analyzer:
         full = self._second_look or self._last_full_s is None or at_s - self._last_full_s >= config.refresh_s
         self._second_look = full and not self._second_look
         fresh: list[Box] = []
-        if config.whole_frames:
+        if config.whole_frames or full:  # the whole frame, resized so its long side is the detector's input size
             crops = [(0, 0, width, height)]
             scales = [min(1.0, self._detector.input_size / max(width, height))]
-            detections = self._detect_resized(image)
-        else:
-            if full:
-                crops = [(0, 0, width, height)]
-                scales = [min(1.0, WHOLE_FRAME_SIDE * self._detector.input_size / max(width, height))]
+            if not config.whole_frames:
                 self._last_full_s = at_s
                 self.stats.full_looks += 1
-            else:
-                fresh = self._unexplained(moved, width, height, at_s)
-                stirring = self._stirring(moved, width, height, at_s)
-                self.tracker.hold({t.track_id for t in self.tracker.tracks} - {t.track_id for t in stirring})
-                unsure = [t for t in self.tracker.tracks if not t.confirmed]
-                due = [_box(t.filter.box, width, height) for t in stirring + unsure if self._due(t, at_s)]
-                crops = plan_crops(width, height, due + fresh, self._detector.input_size)
-                scales = [_scale(crop, due + fresh) for crop in crops]
-            detections = self._detect(image, crops, scales) if crops else Detections.empty()
-            self._remember_quiet(fresh, detections, at_s)
+        else:
+            tracks = self.tracker.tracks
+            fresh = self._unexplained(moved, width, height, at_s)
+            stirring = self._stirring(moved, width, height, at_s)
+            self.tracker.hold({t.track_id for t in tracks} - {t.track_id for t in stirring})
+            moving = {t.track_id for t in stirring}
+            looked_for = stirring + [t for t in tracks if not t.confirmed and t.track_id not in moving]
+            due = [_box(t.filter.box, width, height) for t in looked_for if self._due(t, at_s)]
+            crops = plan_crops(width, height, due + fresh, self._detector.input_size)
+            scales = [_scale(crop, due + fresh) for crop in crops]
+        detections = self._detect(image, crops, scales) if crops else Detections.empty()
+        self._remember_quiet(fresh, detections, at_s)
         self.stats.frames += 1
         self.stats.moving_frames += bool(moved)
         self.stats.detector_calls += len(crops)
@@ -164,7 +158,6 @@ class Analyzer:
             if _covered(blob, expected) >= EXPLAINED_SHARE:
                 continue
             if any(_covered(blob, [quiet]) >= 0.8 for quiet, _ in self._quiet):
-                self.stats.quiet_skips += 1
                 continue
             fresh.append(blob)
         return fresh
@@ -176,19 +169,6 @@ class Analyzer:
                 x1, y1, x2, y2 = blob
                 pad = max(8, (y2 - y1) // 4)
                 self._quiet.append(((x1 - pad, y1 - pad, x2 + pad, y2 + pad), at_s + self._config.quiet_s))
-
-    def _detect_resized(self, image: np.ndarray) -> Detections:
-        """The baseline's look: the whole frame resized so its long side is the detector's input size."""
-        height, width = image.shape[:2]
-        scale = self._detector.input_size / max(height, width)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
-        started = time.perf_counter()
-        (found,) = self._detector.detect([small])
-        self.stats.detector_s += time.perf_counter() - started
-        found = found.shifted(0.0, 0.0, 1.0 / scale) if len(found) else found
-        found = found.select(self._wanted(found))
-        return found.with_features(colour_signatures(image, found.xyxy))
 
     def _wanted(self, detections: Detections) -> np.ndarray:
         keep = (detections.xyxy[:, 3] - detections.xyxy[:, 1]) >= self._config.min_height_px

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -59,9 +59,6 @@ class SearchAnswer:
     results: list[Hit]
     understood: dict[str, Any]
     ignored_terms: list[str]
-    start: datetime
-    end: datetime
-    notes: list[str] = field(default_factory=list)
 
 
 class SearchService:
@@ -92,9 +89,10 @@ class SearchService:
         carried = set(query.carried)
         if not classes and carried:  # "行李箱" alone: the lost suitcase itself, not someone carrying one
             classes, carried = carried, set()
-        example = self._example(request)
-        if request.track_id is not None and not classes:
-            classes = {self._tracks.get(request.track_id).class_name}
+        example_track = self._tracks.get(request.track_id) if request.track_id is not None else None
+        example = self._example(request, example_track)
+        if example_track is not None and not classes:
+            classes = {example_track.class_name}
         places = self._places(query.ignored)
         described = any((query.upper_colours, query.lower_colours, query.any_colours, carried, classes))
         if not described and example is None:
@@ -142,7 +140,7 @@ class SearchService:
             hits = [Hit(record, score) for record, score in self._tracks.most_alike(example, wanted)]
         else:
             hits = [Hit(record, record.score) for record in self._tracks.find(wanted)]
-        return SearchAnswer(hits, understood, query.ignored, start, end)
+        return SearchAnswer(hits, understood, query.ignored)
 
     def _places(self, ignored: list[str]) -> list[Place]:
         """The words not otherwise understood that name an area or a site (taken out of ``ignored``)."""
@@ -156,13 +154,13 @@ class SearchService:
                     ignored.remove(word)
         return found
 
-    def _example(self, request: SearchRequest) -> np.ndarray | None:
+    def _example(self, request: SearchRequest, track: TrackRecord | None) -> np.ndarray | None:
         """The appearance to search by: of the uploaded picture, or of the track given."""
         if request.image is not None:
             return self._tracks.appearance(_picture(request.image))
-        if request.track_id is None:
+        if track is None:
             return None
-        embedding = self._tracks.get(request.track_id).embedding
+        embedding = track.embedding
         if embedding is None:
             raise InvalidInputError(
                 f"track {request.track_id} has no appearance kept (the model was not installed when it was seen)",
