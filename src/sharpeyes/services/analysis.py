@@ -27,10 +27,10 @@ from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.tracks import STRUCTURED_CLASSES
 from sharpeyes.media.frames import FrameSampler
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.events import EventService
 from sharpeyes.services.tracks import TrackService
 from sharpeyes.store.analysis import AnalysisRepository
-from sharpeyes.store.cameras import CameraRepository
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class AnalysisService:
 
     def plan(self, camera_id: str) -> AnalysisPlan:
         with self._sessions() as db:
-            _require(db, camera_id)
+            require_camera(db, camera_id)
             return AnalysisRepository(db).plan(camera_id) or AnalysisPlan()
 
     def set_plan(self, camera_id: str, plan: AnalysisPlan) -> AnalysisPlan:
@@ -81,7 +81,7 @@ class AnalysisService:
             raise InvalidInputError("analytics.fps: give 0.2 to 25 frames a second", code="bad_fps", field="fps")
         parse_rules(plan.document)  # refuse bad zones and rules now, naming them
         with self._sessions.begin() as db:
-            _require(db, camera_id)
+            require_camera(db, camera_id)
             AnalysisRepository(db).set_plan(camera_id, plan)
         self.reconcile()
         return plan
@@ -299,8 +299,3 @@ class _Worker:
         path.parent.mkdir(parents=True, exist_ok=True)
         picture.save(path, format="JPEG", quality=85)
         return name
-
-
-def _require(db: Session, camera_id: str) -> None:
-    if CameraRepository(db).get(camera_id) is None:
-        raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from sharpeyes.core.areas import SiteType, position_problem
-from sharpeyes.core.cameras import CAMERA_ID_PATTERN, RtspTransport
-from sharpeyes.core.errors import InvalidInputError
+from sharpeyes.core.cameras import CAMERA_ID_PATTERN, Camera, RtspTransport
+from sharpeyes.core.errors import InvalidInputError, NotFoundError
 from sharpeyes.core.gb_ids import camera_id_problem
 from sharpeyes.protocols.sources import check_source_url
+from sharpeyes.store.cameras import CameraRepository
 
 MAX_NAME_LENGTH = 200
 MAX_SITE_NAME_LENGTH = 200
@@ -96,3 +99,15 @@ def _check_position(longitude: float | None, latitude: float | None) -> None:
         problem = position_problem(longitude, latitude)
         if problem is not None:
             raise InvalidInputError(problem[1], code="bad_position", field=problem[0])
+
+
+def camera_not_found(camera_id: str) -> NotFoundError:
+    return NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
+
+
+def require_camera(db: Session, camera_id: str) -> Camera:
+    """The camera, or the one error every service gives for a missing one."""
+    camera = CameraRepository(db).get(camera_id)
+    if camera is None:
+        raise camera_not_found(camera_id)
+    return camera

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sharpeyes.core.areas import SiteType
 from sharpeyes.core.cameras import Camera, CameraStatus, Profile, RtspTransport, new_camera_id
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError
+from sharpeyes.core.errors import ConflictError, InvalidInputError
 from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.urls import redact_url
 from sharpeyes.media.manager import StreamManager
-from sharpeyes.services.camera_rules import CameraDraft, checked
+from sharpeyes.services.camera_rules import CameraDraft, camera_not_found, checked, require_camera
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.recordings import RecordingRepository
@@ -94,7 +94,7 @@ class CameraService:
         if unknown:
             raise InvalidInputError(f"cannot change {', '.join(sorted(unknown))}", code="not_editable")
         with self._sessions.begin() as db:
-            current = self._require(db, camera_id)
+            current = require_camera(db, camera_id)
             draft = checked(replace(self._draft_of(db, current), **changes))
             camera = self._place(db, draft, current.id, current.created_at)
             if (camera.name, camera.area_code) != (current.name, current.area_code):
@@ -113,18 +113,18 @@ class CameraService:
 
     def get(self, camera_id: str) -> CameraView:
         with self._sessions() as db:
-            return self._view(db, self._require(db, camera_id))
+            return self._view(db, require_camera(db, camera_id))
 
     def remove(self, camera_id: str) -> None:
         with self._sessions.begin() as db:
             if not CameraRepository(db).delete(camera_id):
-                raise _not_found(camera_id)
+                raise camera_not_found(camera_id)
         if self._streams is not None:
             self._streams.forget(camera_id)
 
     def snapshot(self, camera_id: str, profile: Profile = "main") -> SnapshotImage:
         with self._sessions() as db:
-            self._require(db, camera_id)
+            require_camera(db, camera_id)
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
         snapshot = self._streams.snapshot(camera_id, profile)
@@ -204,13 +204,6 @@ class CameraService:
             sub_source_url=camera.sub_source_url,
         )
 
-    @staticmethod
-    def _require(db: Session, camera_id: str) -> Camera:
-        camera = CameraRepository(db).get(camera_id)
-        if camera is None:
-            raise _not_found(camera_id)
-        return camera
-
     def _view(self, db: Session, camera: Camera) -> CameraView:
         sites = SiteRepository(db).get_many([camera.site_id] if camera.site_id is not None else [])
         return self._view_with(camera, sites, RecordingRepository(db).plan(camera.id))
@@ -248,7 +241,3 @@ def _check_unique(repository: CameraRepository, camera: Camera, *, ignore_id: bo
             f"a camera named {camera.name!r}{where} exists already (id {other.id}) / 摄像机名称已存在",
             code="camera_name_taken",
         )
-
-
-def _not_found(camera_id: str) -> NotFoundError:
-    return NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.cameras import CameraState, CameraStatus
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.errors import NotFoundError
 from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.settings import HealthSettings
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.events import EventService
-from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.health import HealthAlert, HealthRepository, StatusEvent
 
 logger = logging.getLogger(__name__)
@@ -72,8 +71,7 @@ class HealthService:
         now = utcnow()
         since = now - timedelta(hours=hours)
         with self._sessions.begin() as db:
-            if CameraRepository(db).get(camera_id) is None:
-                raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
+            require_camera(db, camera_id)
             repository = HealthRepository(db)
             calm = self._clear_if_calm(repository, camera_id, now)
             history = repository.events(camera_id, since)

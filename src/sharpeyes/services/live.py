@@ -17,7 +17,7 @@ from sharpeyes.media.hls_live import LiveHls
 from sharpeyes.media.live import LiveFeed, LiveItem, LiveStart
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.media.session import StreamSession
-from sharpeyes.store.cameras import CameraRepository
+from sharpeyes.services.camera_rules import require_camera
 
 __all__ = ["LiveItem", "LiveService", "LiveStart"]
 
@@ -123,9 +123,7 @@ class LiveService:
 
     def _networked(self, camera_id: str) -> StreamManager:
         with self._sessions() as db:
-            camera = CameraRepository(db).get(camera_id)
-        if camera is None:
-            raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
+            camera = require_camera(db, camera_id)
         if self._streams is None or camera.source_url is None:
             raise UnavailableError("the camera is not networked: it has no stream / 未联网", code="no_session")
         return self._streams

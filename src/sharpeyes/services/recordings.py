@@ -23,8 +23,8 @@ from sharpeyes.core.settings import RecordingSettings
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.media.recorder import PARTIAL_SUFFIX, RecordedSegment, RecorderConfig
 from sharpeyes.media.segments import SegmentPiece, media_offset, probe_segment, write_clip
+from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.events import EventService
-from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.recordings import RecordingRepository, StoredGap, StoredSegment
 
 logger = logging.getLogger(__name__)
@@ -122,12 +122,12 @@ class RecordingService:
 
     def plan(self, camera_id: str) -> RecordingPlan:
         with self._sessions() as db:
-            self._require_camera(db, camera_id)
+            require_camera(db, camera_id)
             return RecordingRepository(db).plan(camera_id) or RecordingPlan()
 
     def set_plan(self, camera_id: str, plan: RecordingPlan) -> RecordingPlan:
         with self._sessions.begin() as db:
-            self._require_camera(db, camera_id)
+            require_camera(db, camera_id)
             RecordingRepository(db).set_plan(camera_id, plan)
         self.reconcile()
         return plan
@@ -171,7 +171,7 @@ class RecordingService:
     def recordings(self, camera_id: str, start: datetime, end: datetime) -> Recordings:
         check_range(start, end)
         with self._sessions() as db:
-            self._require_camera(db, camera_id)
+            require_camera(db, camera_id)
             repository = RecordingRepository(db)
             return Recordings(repository.segments(camera_id, start, end), repository.gaps(camera_id, start, end))
 
@@ -351,11 +351,6 @@ class RecordingService:
             return False
         self._root.mkdir(parents=True, exist_ok=True)
         return shutil.disk_usage(self._root).free < self._settings.min_free_mb * 2**20
-
-    @staticmethod
-    def _require_camera(db: Session, camera_id: str) -> None:
-        if CameraRepository(db).get(camera_id) is None:
-            raise NotFoundError(f"no camera with id {camera_id!r} / 找不到该摄像机", code="camera_not_found")
 
 
 def _start_from_key(key: str) -> datetime | None:
