@@ -49,7 +49,7 @@ def test_the_same_person_looks_more_alike_than_two_people(nanodet_model: Path) -
     if not pets.exists():
         pytest.skip(f"{pets} not found: set SHARPEYES_TEST_DATA to the shared data folder")
     embedder = ModelService(nanodet_model.parent).embedder(AnalyticsSettings(detector_threads=1))
-    assert embedder.size == 1280
+    assert embedder.size == 256
     truth = read_mot(pets / "gt" / "gt.txt", min_confidence=1)
     pictures: dict[int, list[np.ndarray]] = {}
     with av.open(str(pets / "pets09-s2l1.mp4")) as container:

@@ -17,6 +17,17 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 INPUT_SIDE = 224
 """Pictures are seen at 224 × 224, as the package that ships the weights feeds them."""
+SIZE = 256
+"""Values kept per embedding: the model's 1280 features through a fixed random orthogonal projection, which keeps
+the angles between vectors (to a few hundredths) at a fifth of the index's memory and scan time."""
+PROJECTION_SEED = 28181
+
+
+def projection(features: int, size: int = SIZE) -> np.ndarray:
+    """A fixed ``features`` × ``size`` matrix with orthonormal columns (the same on every machine: the legacy
+    generator's stream is stable across NumPy versions)."""
+    gaussian = np.random.RandomState(PROJECTION_SEED).standard_normal((features, size))
+    return np.linalg.qr(gaussian)[0].astype(np.float32)
 
 
 class Embedder(Protocol):
@@ -34,19 +45,20 @@ class MobileNetEmbedder:
     def __init__(self, model: Path, threads: int = 1) -> None:
         self._session = onnx_session(model, threads)
         self._input = self._session.get_inputs()[0].name
-        self._size = int(self._session.get_outputs()[0].shape[1])
+        self._projection = projection(int(self._session.get_outputs()[0].shape[1]))
 
     @property
     def size(self) -> int:
-        return self._size
+        return SIZE
 
     def embed(self, pictures: Sequence[np.ndarray]) -> np.ndarray:
-        out = np.zeros((len(pictures), self._size), np.float32)
+        out = np.zeros((len(pictures), SIZE), np.float32)
         for i, picture in enumerate(pictures):
             if picture.size == 0:
                 continue
             rgb = Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1])).resize((INPUT_SIDE, INPUT_SIDE))
             tensor = ((np.asarray(rgb, np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None]
             (vector,) = self._session.run(None, {self._input: np.ascontiguousarray(tensor, np.float32)})
-            out[i] = vector[0] / max(1e-6, float(np.linalg.norm(vector[0])))
+            projected = vector[0] @ self._projection
+            out[i] = projected / max(1e-6, float(np.linalg.norm(projected)))
         return out

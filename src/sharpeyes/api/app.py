@@ -49,6 +49,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         finally:
             for worker in reversed(workers):
                 await worker.stop()
+            services.tracks.close()  # the appearance index is saved as it stands
 
     app = FastAPI(
         title="Sharp Eyes",

@@ -31,6 +31,7 @@ from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.search import SearchService
 from sharpeyes.services.sites import SiteService
 from sharpeyes.services.tracks import TrackService
+from sharpeyes.store.appearance import LocalAppearanceIndex
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,12 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
-    tracks = TrackService(sessions, settings.data_dir / "tracks", lambda: _embedder(settings))
+    tracks = TrackService(
+        sessions,
+        settings.data_dir / "tracks",
+        lambda: _embedder(settings),
+        lambda size: LocalAppearanceIndex(settings.data_dir / "vectors", size),
+    )
     services = Services(
         accounts=AccountService(sessions, settings.auth),
         cameras=cameras,

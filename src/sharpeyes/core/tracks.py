@@ -3,8 +3,10 @@ what it looked like."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -70,3 +72,43 @@ class TrackFilter:
     site_types: frozenset[str] = frozenset()
     """Only cameras at sites of these types (school, kindergarten…)."""
     limit: int = 50
+
+    def looks_like(self, track: TrackRecord) -> bool:
+        """Whether ``track`` has the colours and bags asked for (what an appearance index does not check)."""
+        colours = {track.upper_colour, track.lower_colour}
+        return (
+            (not self.upper_colours or track.upper_colour in self.upper_colours)
+            and (not self.lower_colours or track.lower_colour in self.lower_colours)
+            and self.any_colours <= colours
+            and self.carried <= set(track.carried)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppearanceFilter:
+    """What an appearance index can check while it searches: the cheap, selective fields of a track."""
+
+    start: datetime
+    end: datetime
+    classes: frozenset[str] = frozenset()
+    camera_ids: frozenset[str] | None = None
+    """None: every camera; an empty set: none."""
+
+
+class AppearanceIndex(Protocol):
+    """Appearance embeddings of tracks, searched by likeness under a filter: sqlite-vec (with an IVF index past a
+    few hundred thousand) on one machine, pgvector at scale."""
+
+    def add(self, tracks: Sequence[TrackRecord]) -> None:
+        """Index these stored tracks (``id`` and ``embedding`` set) by their embeddings."""
+        ...
+
+    def newest(self) -> int:
+        """The highest track id indexed (0: none), to catch up from after a restart."""
+        ...
+
+    def nearest(self, vector: np.ndarray, wanted: AppearanceFilter, k: int) -> list[tuple[int, float]]:
+        """Up to ``k`` (track id, likeness) pairs, most alike first; likeness is the cosine of the two vectors."""
+        ...
+
+    def close(self) -> None: ...

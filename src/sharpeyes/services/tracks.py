@@ -1,5 +1,5 @@
 """Tracks kept for search: the record in the store, the best picture as a JPEG beside it, its appearance embedding
-in the record; and the tracks that look most like a picture."""
+in the record and in the appearance index; and the tracks that look most like a picture."""
 
 from __future__ import annotations
 
@@ -17,15 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.analytics.embedder import Embedder
 from sharpeyes.core.errors import NotFoundError, UnavailableError
-from sharpeyes.core.tracks import TrackFilter, TrackRecord
+from sharpeyes.core.tracks import AppearanceFilter, AppearanceIndex, TrackFilter, TrackRecord
 from sharpeyes.store.tracks import TrackRepository
 
 logger = logging.getLogger(__name__)
 
-MOST_COMPARED = 200_000
-"""Search by example compares the newest tracks that pass the filters, this many at most (bounded work: their
-embeddings are held as float16, 2.5 KB each, and scored in chunks)."""
-SCORED_AT_ONCE = 20_000
+LOOKED_THROUGH = 8
+"""Neighbours fetched per result asked for when colours or bags are asked too (the index does not check those)."""
+CATCH_UP_BATCH = 5000
 
 
 class TrackService:
@@ -34,11 +33,16 @@ class TrackService:
         sessions: sessionmaker[Session],
         tracks_dir: Path,
         embedder: Callable[[], Embedder | None] = lambda: None,
+        index: Callable[[int], AppearanceIndex] | None = None,
     ) -> None:
-        """``embedder`` opens the appearance embedder when first needed; None from it: not installed."""
+        """``embedder`` opens the appearance embedder when first needed; None from it: not installed. ``index``
+        opens the appearance index for vectors of a size (None: search by example is not offered)."""
         self._sessions = sessions
         self._dir = tracks_dir
         self._open_embedder = embedder
+        self._open_index = index
+        self._indexes: dict[int, AppearanceIndex] = {}
+        self._index_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_tried = False
         self._embedder_lock = threading.Lock()
@@ -50,8 +54,15 @@ class TrackService:
             name = self._save(record, picture)
             embedder = self._embedder_or_none()
             embedding = embedder.embed([picture])[0] if embedder is not None else None
-        with self._sessions.begin() as db:
-            return TrackRepository(db).add(replace(record, thumbnail=name, embedding=embedding))
+        index = self._index_or_none(len(embedding)) if embedding is not None else None  # opened before the row
+        with self._sessions.begin() as db:  # is written, so its catching up cannot add the row twice
+            track_id = TrackRepository(db).add(replace(record, thumbnail=name, embedding=embedding))
+        if index is not None:
+            try:
+                index.add([replace(record, id=track_id, embedding=embedding)])
+            except Exception:  # the record is kept; the index catches up from it when next opened
+                logger.exception("track %d not added to the appearance index", track_id)
+        return track_id
 
     def find(self, wanted: TrackFilter) -> list[TrackRecord]:
         with self._sessions() as db:
@@ -75,23 +86,50 @@ class TrackService:
         return np.asarray(embedder.embed([picture])[0])
 
     def most_alike(self, vector: np.ndarray, wanted: TrackFilter) -> list[tuple[TrackRecord, float]]:
-        """The ``wanted.limit`` tracks passing the filters that look most like ``vector``, best first."""
+        """The ``wanted.limit`` tracks passing the filters that look most like ``vector``, best first: the index
+        checks times, classes and places while it searches; colours and bags are checked on what it finds."""
         with self._sessions() as db:
-            repository = TrackRepository(db)
-            ids, vectors = repository.appearances(wanted, MOST_COMPARED, len(vector))
-            if len(ids) == 0:
-                return []
-            query = vector.astype(np.float32)
-            scores = np.concatenate(
-                [
-                    vectors[i : i + SCORED_AT_ONCE].astype(np.float32) @ query
-                    for i in range(0, len(vectors), SCORED_AT_ONCE)
-                ]
-            )
-            best = np.argsort(-scores)[: wanted.limit]
-            records = repository.get_many([int(ids[i]) for i in best])
-        by_id = {int(ids[i]): float(scores[i]) for i in best}
-        return [(record, by_id[record.id or 0]) for record in records]
+            cameras = TrackRepository(db).cameras(wanted)
+        checked = AppearanceFilter(wanted.start, wanted.end, wanted.classes, cameras)
+        also_looks = bool(wanted.upper_colours or wanted.lower_colours or wanted.any_colours or wanted.carried)
+        found = self._index(len(vector)).nearest(
+            vector, checked, wanted.limit * LOOKED_THROUGH if also_looks else wanted.limit
+        )
+        with self._sessions() as db:
+            records = TrackRepository(db).get_many([track_id for track_id, _ in found])
+        likeness = dict(found)
+        kept = [(record, likeness[record.id or 0]) for record in records if wanted.looks_like(record)]
+        return kept[: wanted.limit]
+
+    def close(self) -> None:
+        with self._index_lock:
+            for index in self._indexes.values():
+                index.close()
+            self._indexes.clear()
+
+    def _index(self, size: int) -> AppearanceIndex:
+        """The appearance index of ``size``-value vectors, caught up with the tracks kept since it last saw one."""
+        if self._open_index is None:
+            raise UnavailableError("search by example is not set up / 未配置以图搜图", code="no_index")
+        with self._index_lock:
+            index = self._indexes.get(size)
+            if index is None:
+                index = self._open_index(size)
+                while batch := self._kept_after(index.newest(), size):
+                    index.add(batch)
+                self._indexes[size] = index
+            return index
+
+    def _index_or_none(self, size: int) -> AppearanceIndex | None:
+        try:
+            return self._index(size)
+        except Exception:  # search by example goes without; tracks are still kept
+            logger.exception("the appearance index could not be opened")
+            return None
+
+    def _kept_after(self, after: int, size: int) -> list[TrackRecord]:
+        with self._sessions() as db:
+            return TrackRepository(db).with_appearance_after(after, size, CATCH_UP_BATCH)
 
     def thumbnail(self, track_id: int) -> bytes:
         record = self.get(track_id)

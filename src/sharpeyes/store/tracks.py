@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
@@ -48,18 +48,15 @@ class TrackRepository:
         query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(wanted.limit)
         return [_record(row) for row in self._db.scalars(query)]
 
-    def appearances(self, wanted: TrackFilter, most: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and embeddings (float16, one row each, ``size`` values) of up to ``most`` newest tracks that match
-        and have one of that size."""
-        query = self._filtered(select(TrackRow.id, TrackRow.embedding), wanted).where(TrackRow.embedding.is_not(None))
-        query = query.order_by(TrackRow.start.desc(), TrackRow.id.desc()).limit(most)
-        ids: list[int] = []
-        vectors = np.zeros((most, size), np.float16)
-        for track_id, blob in self._db.execute(query.execution_options(yield_per=5000)):
-            if blob is not None and len(blob) == 2 * size:
-                vectors[len(ids)] = np.frombuffer(blob, np.float16)
-                ids.append(track_id)
-        return np.array(ids, np.int64), vectors[: len(ids)]
+    def with_appearance_after(self, after: int, size: int, most: int) -> list[TrackRecord]:
+        """Up to ``most`` tracks with ids above ``after`` that have an embedding of ``size`` values, by id."""
+        query = select(TrackRow).where(TrackRow.id > after, func.length(TrackRow.embedding) == 2 * size)
+        return [_record(row) for row in self._db.scalars(query.order_by(TrackRow.id).limit(most))]
+
+    def cameras(self, wanted: TrackFilter) -> frozenset[str] | None:
+        """The ids of the cameras the filter's places name, or None when it names none (every camera)."""
+        query = _cameras(wanted)
+        return frozenset(self._db.scalars(query)) if query is not None else None
 
     def get_many(self, track_ids: list[int]) -> list[TrackRecord]:
         """The tracks with these ids, in the order given."""
@@ -79,18 +76,26 @@ class TrackRepository:
             query = query.where(or_(TrackRow.upper_colour == colour, TrackRow.lower_colour == colour))
         for bag in sorted(wanted.carried):
             query = query.where(TrackRow.carried.contains(bag, autoescape=True))
-        if wanted.camera_ids is not None:
-            query = query.where(TrackRow.camera_id.in_(sorted(wanted.camera_ids)))
-        if wanted.site_ids is not None:
-            at_sites = select(CameraRow.id).where(CameraRow.site_id.in_(sorted(wanted.site_ids)))
-            query = query.where(TrackRow.camera_id.in_(at_sites))
-        if wanted.site_types:
-            typed = select(CameraRow.id).join(SiteRow, CameraRow.site_id == SiteRow.id)
-            query = query.where(TrackRow.camera_id.in_(typed.where(SiteRow.type.in_(sorted(wanted.site_types)))))
-        if wanted.area_code is not None:
-            in_area = select(CameraRow.id).where(CameraRow.area_code.startswith(wanted.area_code, autoescape=True))
-            query = query.where(TrackRow.camera_id.in_(in_area))
+        cameras = _cameras(wanted)
+        if cameras is not None:
+            query = query.where(TrackRow.camera_id.in_(cameras))
         return query
+
+
+def _cameras(wanted: TrackFilter) -> Select[str] | None:
+    """The cameras the filter's places name (every condition holds), or None when it names none."""
+    query = select(CameraRow.id)
+    if wanted.camera_ids is not None:
+        query = query.where(CameraRow.id.in_(sorted(wanted.camera_ids)))
+    if wanted.site_ids is not None:
+        query = query.where(CameraRow.site_id.in_(sorted(wanted.site_ids)))
+    if wanted.site_types:
+        query = query.where(
+            CameraRow.site_id.in_(select(SiteRow.id).where(SiteRow.type.in_(sorted(wanted.site_types))))
+        )
+    if wanted.area_code is not None:
+        query = query.where(CameraRow.area_code.startswith(wanted.area_code, autoescape=True))
+    return query if query.whereclause is not None else None
 
 
 def _record(row: TrackRow) -> TrackRecord:
