@@ -41,24 +41,22 @@ def test_file_camera_goes_online_and_gives_fresh_snapshots(
         "id"
     ]
     wait_for(lambda: _camera(client, auth, camera_id)["status"] == "online", 10, "the camera to go online")
-    first = wait_for(
-        lambda: (r := client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)).status_code == 200 and r,
-        10,
-        "a snapshot",
-    )
-    assert first.headers["content-type"] == "image/jpeg"
-    assert first.content[:2] == b"\xff\xd8"
-    assert first.headers["cache-control"] == "no-store"
-    second = wait_for(
-        lambda: (
-            (r := client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)).headers["x-frame-time"]
-            > first.headers["x-frame-time"]
-            and r
-        ),
-        5,
-        "a newer snapshot",
-    )
-    assert second.content != first.content, "the picture moves"
+
+    def snapshot() -> tuple[dict[str, str], bytes] | None:
+        answer = client.get(f"/api/v1/cameras/{camera_id}/snapshot.jpg", headers=auth)
+        return (dict(answer.headers), answer.content) if answer.status_code == 200 else None
+
+    headers, picture = wait_for(snapshot, 10, "a snapshot")
+    assert headers["content-type"] == "image/jpeg"
+    assert picture[:2] == b"\xff\xd8"
+    assert headers["cache-control"] == "no-store"
+
+    def newer() -> tuple[dict[str, str], bytes] | None:
+        answer = snapshot()
+        return answer if answer is not None and answer[0]["x-frame-time"] > headers["x-frame-time"] else None
+
+    _, later = wait_for(newer, 5, "a newer snapshot")
+    assert later != picture, "the picture moves"
 
 
 def test_password_never_comes_back(client: TestClient, auth: dict[str, str]) -> None:

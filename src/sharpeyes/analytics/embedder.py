@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -30,6 +30,13 @@ def projection(features: int, size: int = SIZE) -> np.ndarray:
     return np.linalg.qr(gaussian)[0].astype(np.float32)
 
 
+def picture_tensor(picture: np.ndarray, side: int, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """A BGR picture as a model's 1 × 3 × side × side input, normalised by ``mean`` and ``std`` (RGB)."""
+    rgb = Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1])).resize((side, side))
+    tensor = ((np.asarray(rgb, np.float32) / 255.0 - mean) / std).transpose(2, 0, 1)[None]
+    return np.ascontiguousarray(tensor, np.float32)
+
+
 class Embedder(Protocol):
     @property
     def size(self) -> int:
@@ -38,6 +45,15 @@ class Embedder(Protocol):
 
     def embed(self, pictures: Sequence[np.ndarray]) -> np.ndarray:
         """(N, size) unit vectors for N pictures (H × W × 3 uint8 BGR)."""
+        ...
+
+
+@runtime_checkable
+class WordsEmbedder(Embedder, Protocol):
+    """An embedder that also places descriptions in its pictures' space (a CLIP-style model)."""
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """The unit vector of ``text``."""
         ...
 
 
@@ -56,9 +72,8 @@ class MobileNetEmbedder:
         for i, picture in enumerate(pictures):
             if picture.size == 0:
                 continue
-            rgb = Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1])).resize((INPUT_SIDE, INPUT_SIDE))
-            tensor = ((np.asarray(rgb, np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None]
-            (vector,) = self._session.run(None, {self._input: np.ascontiguousarray(tensor, np.float32)})
+            tensor = picture_tensor(picture, INPUT_SIDE, IMAGENET_MEAN, IMAGENET_STD)
+            (vector,) = self._session.run(None, {self._input: tensor})
             projected = vector[0] @ self._projection
             out[i] = projected / max(1e-6, float(np.linalg.norm(projected)))
         return out

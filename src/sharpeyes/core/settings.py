@@ -211,6 +211,13 @@ class AnalyticsSettings(_Section):
         None, title="Detector model", description="A user-supplied ONNX detector file (with detector: yolo)."
     )
     detector_threads: int = Field(2, ge=1, le=64, title="Detector threads", description="onnxruntime threads.")
+    appearance_model: Path | None = Field(
+        None,
+        title="Appearance model",
+        description="A user-supplied CLIP-style model: a folder with image.onnx, text.onnx and tokenizer.json. "
+        "Replaces the bundled MobileNetV2 for search by example, and descriptions are ranked by it too. "
+        "Tracks kept before the change are not in its index.",
+    )
     score_threshold: float = Field(
         0.3, gt=0, lt=1, title="Score threshold", description="Lowest detection confidence kept."
     )

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import onnxruntime as ort
 
+from sharpeyes.analytics.clip import ClipEmbedder
 from sharpeyes.analytics.detector import Detector, DetectorConfig, open_detector
 from sharpeyes.analytics.embedder import Embedder, MobileNetEmbedder
 from sharpeyes.analytics.mobilenet_v2 import build_onnx
@@ -171,7 +172,10 @@ class ModelService:
         return open_detector(config)
 
     def embedder(self, settings: AnalyticsSettings) -> Embedder:
-        """The installed appearance embedder."""
+        """The appearance embedder the settings choose: a user-supplied CLIP-style model, or the installed
+        MobileNetV2."""
+        if settings.appearance_model is not None:
+            return ClipEmbedder(settings.appearance_model, settings.detector_threads)
         return MobileNetEmbedder(self.require(MOBILENET_V2.name), settings.detector_threads)
 
     def install(self, source: ModelSource = NANODET_M, *, progress: Progress = lambda _step: None) -> InstalledModel:

@@ -91,11 +91,12 @@ class SearchService:
             classes, carried = carried, set()
         example_track = self._tracks.get(request.track_id) if request.track_id is not None else None
         example = self._example(request, example_track)
+        words = self._tracks.words(request.text) if example is None and request.text.strip() else None
         if example_track is not None and not classes:
             classes = {example_track.class_name}
         places = self._places(query.ignored)
         described = any((query.upper_colours, query.lower_colours, query.any_colours, carried, classes))
-        if not described and example is None:
+        if not described and example is None and words is None:
             detail = "nothing to look for / 没有可搜索的内容"
             if query.ignored:
                 detail = f"no word was understood: {', '.join(query.ignored)} / 无法理解的词"
@@ -135,12 +136,17 @@ class SearchService:
             understood["carried"] = sorted(carried)
         else:
             understood.pop("carried", None)
+        ignored = query.ignored
         if example is not None:
             understood["example"] = "image" if request.image is not None else f"track {request.track_id}"
             hits = [Hit(record, score) for record, score in self._tracks.most_alike(example, wanted)]
+        elif words is not None:  # the appearance model read every word, the ones the parser did not know too
+            understood["ranked_by_model"] = True
+            hits = [Hit(record, score) for record, score in self._tracks.most_alike(words, wanted)]
+            ignored = []
         else:
             hits = [Hit(record, record.score) for record in self._tracks.find(wanted)]
-        return SearchAnswer(hits, understood, query.ignored)
+        return SearchAnswer(hits, understood, ignored)
 
     def _places(self, ignored: list[str]) -> list[Place]:
         """The words not otherwise understood that name an area or a site (taken out of ``ignored``)."""

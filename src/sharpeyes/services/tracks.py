@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.analytics.embedder import Embedder
+from sharpeyes.analytics.embedder import Embedder, WordsEmbedder
 from sharpeyes.core.errors import NotFoundError, UnavailableError
 from sharpeyes.core.tracks import AppearanceFilter, AppearanceIndex, TrackFilter, TrackRecord
 from sharpeyes.store.tracks import TrackRepository
@@ -84,6 +84,11 @@ class TrackService:
                 code="model_missing",
             )
         return np.asarray(embedder.embed([picture])[0])
+
+    def words(self, text: str) -> np.ndarray | None:
+        """The embedding of a description, when the appearance model reads words (a CLIP-style model); else None."""
+        embedder = self._embedder_or_none()
+        return embedder.embed_text(text) if isinstance(embedder, WordsEmbedder) else None
 
     def most_alike(self, vector: np.ndarray, wanted: TrackFilter) -> list[tuple[TrackRecord, float]]:
         """The ``wanted.limit`` tracks passing the filters that look most like ``vector``, best first: the index
