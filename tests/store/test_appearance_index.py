@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sharpeyes.core.tracks import AppearanceFilter, TrackRecord
+from sharpeyes.store import appearance
 from sharpeyes.store.appearance import LocalAppearanceIndex
 from sharpeyes.store.vectors import SqliteVecStore, VectorBatch, likeness, quantize
+from tests.support.waiting import wait_for
 
 SIZE = 64
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -105,3 +108,22 @@ def test_past_its_threshold_the_ivf_index_answers_as_the_exact_search_does(tmp_p
     for track in later[:5]:
         assert reopened.nearest(track.embedding, FILTERS[0], 1)[0][0] == track.id  # type: ignore[arg-type]
     reopened.close()
+
+
+def test_an_index_grown_far_past_its_lists_is_learnt_again_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(appearance, "REBUILT_PAST", 2)
+    tracks = _tracks(4500)
+    index = LocalAppearanceIndex(tmp_path, SIZE, ivf_from=1000)
+    index.add(tracks[:1000])
+    first = index._ivf
+    assert first is not None
+    assert first.trained_for == 1000
+    for start in range(1000, 4500, 500):
+        index.add(tracks[start : start + 500])
+    rebuilt = wait_for(lambda: index._ivf if index._ivf is not first else None, 30, "the index learnt again")
+    assert rebuilt.trained_for > 2000
+    query = tracks[4499].embedding
+    assert index.nearest(query, FILTERS[0], 1)[0][0] == 4500, "tracks kept during the rebuild are in it"  # type: ignore[arg-type]
+    index.close()

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 IVF_FROM = 200_000
 """Vectors past which the exact scan (≈ 70 ms at this count on one core) gives way to the IVF index."""
+REBUILT_PAST = 8
+"""An IVF index is learnt again (in the background) when the vectors outnumber those it was learnt for this many
+times: its lists grow long and searches slow down."""
 
 
 class LocalAppearanceIndex:
@@ -28,12 +31,14 @@ class LocalAppearanceIndex:
         self._store = SqliteVecStore(directory / "appearance.sqlite", size)
         self._saved = directory / f"appearance-{size}"
         self._ivf_from = ivf_from
-        self._writing = threading.RLock()  # an add waits for a build, so the built index misses nothing
+        self._writing = threading.Lock()  # adds wait while a new IVF index catches up, so it misses nothing
+        self._rebuilding = threading.Lock()
+        self._count = self._store.count()
         self._ivf = IvfIndex.load(self._saved)
         if self._ivf is not None:
             for batch in self._store.batches(after=self._ivf.newest):
                 self._ivf.add(batch)
-        elif self._store.count() >= ivf_from:
+        elif self._count >= ivf_from:
             self.build()
 
     def add(self, tracks: Sequence[TrackRecord]) -> None:
@@ -42,10 +47,13 @@ class LocalAppearanceIndex:
             return
         with self._writing:
             self._store.add(batch)
+            self._count += len(batch)
             if self._ivf is not None:
                 self._ivf.add(batch)
-            elif self._store.count() >= self._ivf_from:
-                self.build()
+        if self._ivf is None and self._count >= self._ivf_from:
+            self.build()
+        elif self._ivf is not None and self._count > REBUILT_PAST * self._ivf.trained_for:
+            threading.Thread(target=self.build, name="appearance-ivf", daemon=True).start()
 
     def newest(self) -> int:
         return self._store.newest()
@@ -55,11 +63,12 @@ class LocalAppearanceIndex:
         return (ivf or self._store).nearest(vector, wanted, k)
 
     def build(self) -> None:
-        """Learn an IVF index from every vector kept, fill it and save it (then it answers)."""
-        with self._writing:
-            if self._ivf is not None:
-                return
-            total = self._store.count()
+        """Learn an IVF index from every vector kept, fill it, catch it up and save it; then it answers. The one
+        it replaces (if any) answers meanwhile."""
+        if not self._rebuilding.acquire(blocking=False):
+            return  # one build at a time; another is under way
+        try:
+            total = self._count
             logger.info("building the appearance IVF index over %d vectors", total)
             stride = max(1, total // TRAINED_ON)
             sample = np.concatenate([batch.vectors[::stride] for batch in self._store.batches()])
@@ -67,8 +76,13 @@ class LocalAppearanceIndex:
             ivf.reserve(self._store.newest() + 1)
             for batch in self._store.batches():
                 ivf.add(batch)
-            ivf.save(self._saved)
-            self._ivf = ivf
+            with self._writing:
+                for batch in self._store.batches(after=ivf.newest):  # kept while it was filled
+                    ivf.add(batch)
+                ivf.save(self._saved)
+                self._ivf = ivf
+        finally:
+            self._rebuilding.release()
 
     def close(self) -> None:
         if self._ivf is not None:

@@ -29,8 +29,10 @@ NOBODY = 0
 
 
 class IvfIndex:
-    def __init__(self, index: faiss.IndexIVF, cameras: list[str], classes: list[str]) -> None:
+    def __init__(self, index: faiss.IndexIVF, cameras: list[str], classes: list[str], trained_for: int) -> None:
         self._index = index
+        self.trained_for = trained_for
+        """How many vectors its lists were learnt for."""
         self._lock = threading.Lock()
         self._camera_codes = {name: code for code, name in enumerate(cameras, start=1)}
         self._class_codes = {name: code for code, name in enumerate(classes, start=1)}
@@ -53,7 +55,7 @@ class IvfIndex:
         rng = np.random.default_rng(0)
         chosen = sample if len(sample) <= TRAINED_ON else sample[rng.choice(len(sample), TRAINED_ON, replace=False)]
         index.train(np.ascontiguousarray(chosen, np.float32) / SCALE)
-        return cls(index, [], [])
+        return cls(index, [], [], total)
 
     def add(self, batch: VectorBatch) -> None:
         if not len(batch):
@@ -116,7 +118,12 @@ class IvfIndex:
                 end=self._end,
                 vectors=self._vectors,
             )
-            names = {"cameras": list(self._camera_codes), "classes": list(self._class_codes), "newest": self.newest}
+            names = {
+                "cameras": list(self._camera_codes),
+                "classes": list(self._class_codes),
+                "newest": self.newest,
+                "trained_for": self.trained_for,
+            }
             path.with_suffix(".json").write_text(json.dumps(names))
 
     @classmethod
@@ -129,7 +136,7 @@ class IvfIndex:
         index = faiss.read_index(str(parts[0]))
         if not isinstance(index, faiss.IndexIVF):
             return None
-        ivf = cls(index, names["cameras"], names["classes"])
+        ivf = cls(index, names["cameras"], names["classes"], int(names["trained_for"]))
         with np.load(parts[1]) as arrays:
             ivf._camera, ivf._class = arrays["camera"], arrays["kind"]
             ivf._start, ivf._end, ivf._vectors = arrays["start"], arrays["end"], arrays["vectors"]
