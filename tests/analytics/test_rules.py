@@ -41,6 +41,19 @@ def test_intrusion_fires_once_when_a_person_enters_and_only_in_its_window() -> N
     assert day.update([_at(1, 700, 700)], 1.0, time(12, 0)) == [], "outside the window"
 
 
+def test_the_zones_a_track_entered_are_handed_over_once_for_its_record() -> None:
+    engine = _engine([{"id": "night", "type": "intrusion", "zone": "yard"}])
+    engine.update([_at(1, 300, 300), _at(2, 100, 100)], 0.0)
+    engine.update([_at(1, 700, 700), _at(2, 120, 100)], 1.0)
+    engine.update([_at(1, 300, 300)], 2.0)
+    assert engine.visited(1) == ("yard",), "entered, even though it left again"
+    assert engine.visited(1) == (), "handed over once"
+    assert engine.visited(2) == ()
+    engine.update([_at(3, 700, 700)], 3.0)
+    engine.update([], 400.0)
+    assert engine.visited(3) == (), "a track never handed over is forgotten in time"
+
+
 def test_loitering_after_the_given_seconds_in_the_zone() -> None:
     engine = _engine([{"id": "stay", "type": "loitering", "zone": "yard", "seconds": 10}])
     hits = []
@@ -112,6 +125,7 @@ def test_line_crossings_are_counted_by_direction() -> None:
         ({"rules": [{"id": "r", "type": "loitering", "zone": "yard"}]}, "seconds > 0"),
         ({"rules": [{"id": "r", "type": "line_crossing", "line": [[0, 0], [0, 0]]}]}, "same point"),
         ({"rules": [{"id": "r", "type": "intrusion", "zone": "yard", "classes": ["unicorn"]}]}, "unicorn"),
+        ({"zones": [{"id": "east,west", "polygon": [[0, 0], [1, 0], [1, 1]]}]}, "without commas"),
     ],
 )
 def test_bad_zones_and_rules_say_what_is_wrong(document: dict[str, object], message: str) -> None:

@@ -194,3 +194,28 @@ def test_place_names_in_the_text_narrow_to_areas_and_sites(
     assert cameras_found("校门口的白色汽车") == [school.id], "school gates: cameras at schools"
     places = _search(client, auth, text="雨花台区 白色汽车", **REASON)["understood"]["places"]
     assert places == ["雨花台区"]
+
+
+def test_a_rule_zone_named_in_the_text_finds_the_tracks_that_entered_it(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    gate = runtime.services.cameras.add(CameraDraft("school gate", "rtsp://127.0.0.1:1/a"))
+    plan = {
+        "enabled": False,
+        "zones": [{"id": "东门", "polygon": [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 1]]}],
+        "rules": [{"id": "gate", "type": "intrusion", "zone": "东门", "classes": ["car"]}],
+    }
+    assert client.patch(f"/api/v1/cameras/{gate.id}", json={"analytics": plan}, headers=auth).status_code == 200
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for zones in ((), ("东门",)):
+        record = TrackRecord(gate.id, "car", start, start + timedelta(seconds=5), "white", zones=zones)
+        runtime.services.tracks.keep(record, None)
+    answer = _search(client, auth, text="东门 白色汽车", **REASON)
+    assert answer["ignored_terms"] == []
+    assert answer["understood"]["places"] == ["东门"]
+    assert [r["attributes"]["zones"] for r in answer["results"]] == [["东门"]]
+    assert len(_search(client, auth, text="白色汽车", **REASON)["results"]) == 2
+    bad = {**plan, "zones": [{"id": "east,west", "polygon": [[0, 0], [1, 0], [1, 1]]}], "rules": []}
+    refused = client.patch(f"/api/v1/cameras/{gate.id}", json={"analytics": bad}, headers=auth)
+    assert refused.status_code == 422
+    assert "without commas" in refused.text

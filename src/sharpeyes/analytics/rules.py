@@ -32,6 +32,8 @@ RuleKind = Literal["intrusion", "loitering", "crowd", "left_object", "line_cross
 BAGS = frozenset({COCO_CLASSES.index("backpack"), COCO_CLASSES.index("handbag"), COCO_CLASSES.index("suitcase")})
 FORGET_S = 10.0
 """Seconds an object may go unseen before its timers (loitering, left object) start again."""
+VISITS_KEPT_S = 300.0
+"""Seconds the zones a track entered are kept for it after it was last seen, waiting for it to end."""
 LINE_MARGIN = 0.02
 """How far past a line (share of the picture) an object must be for its side to count."""
 STILL_SHARE = 0.03
@@ -123,6 +125,9 @@ class RuleEngine:
         self._crowded: dict[str, float | None] = {}
         """Crowd rules raised: since when the count has been below (None while it is not)."""
         self._sides: dict[tuple[str, int], int] = {}
+        self._visited: dict[int, set[str]] = defaultdict(set)
+        """Track id → the zones it has entered, kept until the track is handed over (``visited``) or long gone."""
+        self._last_seen: dict[int, float] = {}
         self.counts: dict[str, dict[str, int]] = {
             r.id: {"left_to_right": 0, "right_to_left": 0} for r in rules if r.line
         }
@@ -150,12 +155,17 @@ class RuleEngine:
         for tid, foot in feet.items():
             state = self._seen[tid]
             state.foot, state.last_s = foot, at_s
+            self._last_seen[tid] = at_s
             for rule in self._rules:
                 if rule.zone is not None:
                     if rule.zone.contains(foot):
                         state.inside.setdefault(rule.zone.id, at_s)
+                        self._visited[tid].add(rule.zone.id)
                     else:
                         state.inside.pop(rule.zone.id, None)
+        for tid in [tid for tid, last in self._last_seen.items() if at_s - last > VISITS_KEPT_S]:
+            self._last_seen.pop(tid)  # never handed over (a track that was never confirmed)
+            self._visited.pop(tid, None)
         gone = {tid for tid, state in self._seen.items() if at_s - state.last_s > FORGET_S}
         for tid in gone:  # an object missed for a frame or two keeps its timers; one long gone is forgotten
             del self._seen[tid]
@@ -163,6 +173,11 @@ class RuleEngine:
             self._fired = {key for key in self._fired if key[1] not in gone}
             self._sides = {key: side for key, side in self._sides.items() if key[1] not in gone}
         return hits
+
+    def visited(self, track_id: int) -> tuple[str, ...]:
+        """The zones a track entered, once: for the record kept when it ends."""
+        self._last_seen.pop(track_id, None)
+        return tuple(sorted(self._visited.pop(track_id, ())))
 
     def _foot(self, obj: TrackedObject) -> Point:
         x1, _y1, x2, y2 = (float(v) for v in obj.xyxy)
@@ -332,7 +347,9 @@ def parse_rules(document: dict[str, object]) -> list[Rule]:
     ``InvalidInputError`` names the zone or rule at fault."""
     zones: dict[str, Zone] = {}
     for index, raw in enumerate(_list(document.get("zones", []), "zones")):
-        zone_id = str(raw.get("id", f"zone{index + 1}"))
+        zone_id = str(raw.get("id", f"zone{index + 1}")).strip()
+        if not zone_id or "," in zone_id or len(zone_id) > 40:
+            raise InvalidInputError(f"zone {zone_id!r}: a name of 1–40 characters without commas", code="bad_zone")
         try:
             polygon = tuple((float(x), float(y)) for x, y in raw["polygon"])
         except (KeyError, TypeError, ValueError) as err:

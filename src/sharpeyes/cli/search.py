@@ -63,6 +63,7 @@ def search(
                 "upper_colour": r.upper_colour,
                 "lower_colour": r.lower_colour,
                 "carried": list(r.carried),
+                "zones": list(r.zones),
             }
             for hit in answer.results
             for r in [hit.record]
@@ -71,7 +72,14 @@ def search(
         console.print_json(json.dumps(document, ensure_ascii=False))
         return
     table = Table(
-        "track", "camera / 摄像机", "class / 类别", "start / 开始", "colours / 颜色", "carried / 携带", "score"
+        "track",
+        "camera / 摄像机",
+        "class / 类别",
+        "start / 开始",
+        "colours / 颜色",
+        "carried / 携带",
+        "zones / 区域",
+        "score",
     )
     for hit in answer.results:
         r = hit.record
@@ -83,6 +91,7 @@ def search(
             f"{r.start.astimezone():%Y-%m-%d %H:%M:%S}",
             colours,
             ", ".join(r.carried),
+            ", ".join(r.zones),
             f"{hit.score:.3f}",
         )
     console.print(table)

@@ -36,6 +36,8 @@ class TrackRecord:
     lower_colour: str | None = None
     carried: tuple[str, ...] = ()
     """Bags seen with a person (backpack, handbag, suitcase)."""
+    zones: tuple[str, ...] = ()
+    """The camera's rule zones the object's feet entered."""
     height_px: int = 0
     """The object's height in the picture at its best sighting."""
     direction: str = "still"
@@ -63,6 +65,8 @@ class TrackFilter:
     any_colours: frozenset[str] = frozenset()
     """Colours the object has, upper or lower (a colour said without a garment)."""
     carried: frozenset[str] = frozenset()
+    zones: frozenset[str] = frozenset()
+    """Rule zones the object entered (every one given)."""
     camera_ids: frozenset[str] | None = None
     """None: every camera (the caller's scope is applied by the service)."""
     area_code: str | None = None
@@ -74,13 +78,14 @@ class TrackFilter:
     limit: int = 50
 
     def looks_like(self, track: TrackRecord) -> bool:
-        """Whether ``track`` has the colours and bags asked for (what an appearance index does not check)."""
+        """Whether ``track`` has the colours, bags and zones asked for (what an appearance index does not check)."""
         colours = {track.upper_colour, track.lower_colour}
         return (
             (not self.upper_colours or track.upper_colour in self.upper_colours)
             and (not self.lower_colours or track.lower_colour in self.lower_colours)
             and self.any_colours <= colours
             and self.carried <= set(track.carried)
+            and self.zones <= set(track.zones)
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -241,7 +242,7 @@ class _Worker:
                 seen = self._analyzer.process(image, at_s)
                 if origin is None:
                     origin = utcnow() - timedelta(seconds=at_s)
-                self._keep(self._analyzer.tracker.ended, origin)
+                self._keep(self._analyzer.tracker.ended, origin, engine)
                 now = utcnow()
                 for hit in engine.update(seen, at_s, now.astimezone().time()):
                     self._record(hit, seen, image)
@@ -250,19 +251,20 @@ class _Worker:
         finally:
             try:
                 if self._analyzer is not None and origin is not None:  # tracks still open end here, and are kept
-                    self._keep(self._analyzer.tracker.finish(), origin)
+                    self._keep(self._analyzer.tracker.finish(), origin, engine)
             finally:
                 self._streams.release(self._session)
 
-    def _keep(self, ended: list[Track], origin: datetime) -> None:
-        """Hand the tracks that ended to the track store (searchable), and forget them here."""
+    def _keep(self, ended: list[Track], origin: datetime, engine: RuleEngine | None) -> None:
+        """Hand the tracks that ended to the track store (searchable, with the zones they entered), and forget them
+        here."""
         for track in ended:
-            if self._tracks is None:
-                break
-            if track.class_id not in STRUCTURED:
+            zones = engine.visited(track.track_id) if engine is not None else ()
+            if self._tracks is None or track.class_id not in STRUCTURED:
                 continue  # tracked for a rule only (a dog in a zone): not kept for search
             try:
-                self._tracks.keep(*describe(track, self.camera_id, origin))
+                record, picture = describe(track, self.camera_id, origin)
+                self._tracks.keep(replace(record, zones=zones), picture)
                 self._tracks_kept += 1
             except Exception:  # a locked or full store loses this track, not the camera's analysis
                 logger.exception("camera %s: a track was not kept", self.camera_id)

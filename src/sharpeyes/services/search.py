@@ -126,6 +126,7 @@ class SearchService:
             area_code=request.area or next((p.area_code for p in places if p.area_code), None),
             site_ids=frozenset().union(*(p.site_ids for p in places if p.site_ids)) or None,
             site_types=frozenset(query.site_types),
+            zones=frozenset(p.zone for p in places if p.zone),
             limit=max(1, min(request.limit, MAX_RESULTS)),
         )
         understood = query.understood() | {"start": start.isoformat(), "end": end.isoformat()}

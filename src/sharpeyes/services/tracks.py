@@ -43,6 +43,7 @@ class TrackService:
         self._open_index = index
         self._indexes: dict[int, AppearanceIndex] = {}
         self._index_lock = threading.Lock()
+        self._unopened: set[int] = set()
         self._embedder: Embedder | None = None
         self._embedder_tried = False
         self._embedder_lock = threading.Lock()
@@ -126,10 +127,13 @@ class TrackService:
             return index
 
     def _index_or_none(self, size: int) -> AppearanceIndex | None:
+        if size in self._unopened:
+            return None
         try:
             return self._index(size)
-        except Exception:  # search by example goes without; tracks are still kept
+        except Exception:  # search by example goes without until a restart; tracks are still kept (and caught up)
             logger.exception("the appearance index could not be opened")
+            self._unopened.add(size)
             return None
 
     def _kept_after(self, after: int, size: int) -> list[TrackRecord]:

@@ -220,6 +220,9 @@ class TrackRow(Base):
     upper_colour: Mapped[str | None] = mapped_column(String(16))
     lower_colour: Mapped[str | None] = mapped_column(String(16))
     carried: Mapped[str] = mapped_column(String(100), default="", doc="comma-separated bag classes")
+    zones: Mapped[str] = mapped_column(
+        String(400), default="", server_default="", doc="rule zones entered, each between commas: ,east-gate,"
+    )
     height_px: Mapped[int] = mapped_column(default=0)
     direction: Mapped[str] = mapped_column(String(8), default="still")
     score: Mapped[float] = mapped_column(Float, default=0.0)

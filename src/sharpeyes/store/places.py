@@ -1,4 +1,5 @@
-"""Place names a person types into the search box, found among the areas and sites: "雨花区", "实验小学"."""
+"""Place names a person types into the search box, found among the areas, the sites and the cameras' rule zones:
+"雨花区", "实验小学", "东门"."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sharpeyes.store.models import AreaRow, SiteRow
+from sharpeyes.store.models import AnalysisPlanRow, AreaRow, SiteRow
 
 SHORTEST_NAME = 2
 """A word shorter than this is not looked up as a place (one character names too much)."""
@@ -20,6 +21,8 @@ class Place:
     """An area: its cameras and those below it."""
     site_ids: frozenset[int] = frozenset()
     """Or sites: their cameras."""
+    zone: str | None = None
+    """Or a rule zone (of any camera that has one so named): tracks that entered it."""
 
 
 class PlaceRepository:
@@ -28,7 +31,7 @@ class PlaceRepository:
 
     def find(self, word: str) -> Place | None:
         """The area named ``word`` (or whose name starts with it, the shortest such), else the sites whose names
-        contain it; None when nothing is called that."""
+        contain it, else the rule zone of that name; None when nothing is called that."""
         if len(word) < SHORTEST_NAME:
             return None
         exact = self._db.scalars(select(AreaRow).where(AreaRow.name == word).limit(1)).first()
@@ -46,4 +49,7 @@ class PlaceRepository:
             names = sorted({site.name for site in sites})
             shown = "、".join(names[:3]) + ("…" if len(names) > 3 else "")
             return Place(shown, site_ids=frozenset(site.id for site in sites))
+        documents = self._db.scalars(select(AnalysisPlanRow.document))
+        if any(zone.get("id") == word for document in documents for zone in document.get("zones", [])):
+            return Place(word, zone=word)
         return None

@@ -29,6 +29,7 @@ class TrackRepository:
             upper_colour=track.upper_colour,
             lower_colour=track.lower_colour,
             carried=",".join(sorted(track.carried)),
+            zones="".join(f",{zone}" for zone in sorted(track.zones)) + ("," if track.zones else ""),
             height_px=track.height_px,
             direction=track.direction,
             score=track.score,
@@ -76,6 +77,8 @@ class TrackRepository:
             query = query.where(or_(TrackRow.upper_colour == colour, TrackRow.lower_colour == colour))
         for bag in sorted(wanted.carried):
             query = query.where(TrackRow.carried.contains(bag, autoescape=True))
+        for zone in sorted(wanted.zones):
+            query = query.where(TrackRow.zones.contains(f",{zone},", autoescape=True))
         cameras = _cameras(wanted)
         if cameras is not None:
             query = query.where(TrackRow.camera_id.in_(cameras))
@@ -107,6 +110,7 @@ def _record(row: TrackRow) -> TrackRecord:
         upper_colour=row.upper_colour,
         lower_colour=row.lower_colour,
         carried=tuple(bag for bag in row.carried.split(",") if bag),
+        zones=tuple(zone for zone in row.zones.split(",") if zone),
         height_px=row.height_px,
         direction=row.direction,
         score=row.score,

@@ -63,6 +63,7 @@ def _result(hit: Hit) -> SearchResultOut:
                 "upper_colour": record.upper_colour,
                 "lower_colour": record.lower_colour,
                 "carried": list(record.carried),
+                "zones": list(record.zones),
                 "direction": record.direction,
                 "height_px": record.height_px,
                 "dwell_s": round(record.dwell_s, 1),

@@ -71,7 +71,7 @@ function searchResult(result) {
     .filter(Boolean).join(" · ");
   card.innerHTML = '<div class="picture"></div><div class="what"></div><div class="where"></div><time></time><div class="colours"></div>';
   card.querySelector(".what").textContent = [searchText(result.class), ...a.carried.map(searchText)].join(" + ");
-  card.querySelector(".where").textContent = cameraName;
+  card.querySelector(".where").textContent = [cameraName, ...(a.zones || [])].join(" · ");
   card.querySelector("time").textContent = new Date(result.start).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
   card.querySelector(".colours").textContent = colours;
   if (result.thumbnail_url) {
