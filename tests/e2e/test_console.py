@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import MODELS
@@ -137,7 +138,7 @@ def test_alerts_from_the_sample_rules_appear_beside_the_wall_with_their_pictures
     expect(page.locator("#live")).to_be_visible()
 
 
-def test_the_search_page_finds_people_the_sample_cameras_saw(demo: PlatformProcess, page: Page) -> None:
+def test_the_search_page_finds_people_the_sample_cameras_saw(demo: PlatformProcess, page: Page, tmp_path: Path) -> None:
     if "real footage" not in demo.output:
         pytest.skip("the sample rules are drawn for the shared clips: set SHARPEYES_TEST_DATA")
     _sign_in(page, demo, demo.printed(r"password / 密码: (\S+)"))
@@ -160,6 +161,19 @@ def test_the_search_page_finds_people_the_sample_cameras_saw(demo: PlatformProce
         timeout=15_000,
     )
     assert page.locator("#search-results article.result .what").first.inner_text().startswith("person")
+    example = page.locator("#search-results article.result").first.get_attribute("data-track-id")
+    page.locator("#search-results article.result .alike").first.click()
+    expect(page.locator("#search-status")).to_contain_text("ranked by likeness")
+    expect(page.locator("#search-results article.result").first).to_have_attribute("data-track-id", example or "")
+    photo = tmp_path / "red.png"
+    Image.new("RGB", (60, 120), (200, 30, 30)).save(photo)
+    page.set_input_files("#search-photo", str(photo))
+    expect(page.locator("#search-photo-text")).to_contain_text("red.png")
+    page.fill("#search-text", "person")
+    page.click("#search-go")
+    expect(page.locator("#search-status")).to_contain_text("ranked by likeness")
+    page.click("#search-photo-label")
+    expect(page.locator("#search-photo-text")).to_have_text("Photo")
     page.fill("#search-text", "zebra")
     page.click("#search-go")
     expect(page.locator("#search-status")).to_contain_text("zebra")

@@ -6,6 +6,7 @@ it is built from."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,17 +75,23 @@ class SqliteVecStore:
         self.size = size
         self._table = f"appearance_{int(size)}"  # the only name put into this module's SQL, from a number
         self._lock = threading.Lock()  # one connection, used from the analysis workers and the web threads
-        self._db = apsw.Connection(str(path))
-        self._db.enable_load_extension(True)
-        self._db.load_extension(sqlite_vec.loadable_path())
-        self._db.enable_load_extension(False)
-        self._db.set_busy_timeout(30_000)
+        self._path = path
+        self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._table} USING vec0(track_id integer primary key,"
             f" camera_id text, class_name text, start_s integer, end_s integer,"
             f" embedding int8[{size}] distance_metric=l2)"
         )
+
+    def _connect(self, *, readonly: bool = False) -> apsw.Connection:
+        flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+        connection = apsw.Connection(str(self._path), flags=flags)
+        connection.enable_load_extension(True)
+        connection.load_extension(sqlite_vec.loadable_path())
+        connection.enable_load_extension(False)
+        connection.set_busy_timeout(30_000)
+        return connection
 
     def add(self, batch: VectorBatch) -> None:
         rows = zip(
@@ -114,26 +121,27 @@ class SqliteVecStore:
         return int(cast(int | None, newest) or 0)
 
     def batches(self, after: int = 0) -> Iterator[VectorBatch]:
-        """Every vector of a track newer than ``after``, in id order, a batch at a time."""
-        while True:
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT track_id, camera_id, class_name, start_s, end_s, embedding FROM {self._table}"  # noqa: S608
-                    " WHERE track_id > ? ORDER BY track_id LIMIT ?",
-                    (after, READ_BATCH),
-                ).fetchall()
-            if not rows:
-                return
-            ids, cameras, classes, starts, ends, blobs = zip(*rows, strict=True)
-            yield VectorBatch(
-                ids=np.array(ids, np.int64),
-                camera_ids=list(cameras),
-                classes=list(classes),
-                start_s=np.array(starts, np.int64),
-                end_s=np.array(ends, np.int64),
-                vectors=np.frombuffer(b"".join(blobs), np.int8).reshape(len(rows), self.size),
+        """Every vector of a track newer than ``after``, a batch at a time: one pass over the table on a connection
+        of its own (sqlite-vec cannot seek by track id, so a pass per batch would read the table again each time)."""
+        reader = self._connect(readonly=True)
+        try:
+            rows = reader.execute(
+                f"SELECT track_id, camera_id, class_name, start_s, end_s, embedding FROM {self._table}"  # noqa: S608
+                " WHERE track_id > ?",
+                (after,),
             )
-            after = int(ids[-1])
+            while chunk := list(itertools.islice(rows, READ_BATCH)):
+                ids, cameras, classes, starts, ends, blobs = zip(*chunk, strict=True)
+                yield VectorBatch(
+                    ids=np.array(ids, np.int64),
+                    camera_ids=list(cameras),
+                    classes=list(classes),
+                    start_s=np.array(starts, np.int64),
+                    end_s=np.array(ends, np.int64),
+                    vectors=np.frombuffer(b"".join(blobs), np.int8).reshape(len(chunk), self.size),
+                )
+        finally:
+            reader.close()
 
     def nearest(self, vector: np.ndarray, wanted: AppearanceFilter, k: int) -> list[tuple[int, float]]:
         """Exact search with the filter checked by sqlite-vec; likeness from the int8 distance (≈ cosine)."""
