@@ -91,6 +91,12 @@ def test_people_structured_from_pets09_are_found_by_what_they_wear(
     assert alike["understood"]["example"] == "image"
     by_track = _search(client, auth, track_id=first["track_id"], text="人", **REASON)
     assert by_track["results"][0]["track_id"] == first["track_id"]
+    red_alike = _search(client, auth, track_id=first["track_id"], text="红衣服", **REASON)
+    assert red_alike["results"], "the index finds neighbours; colours are checked on them"
+    assert all(r["attributes"]["upper_colour"] == "red" for r in red_alike["results"])
+    assert len(red_alike["results"]) == len(red["results"])
+    nowhere = _search(client, auth, image_base64=example, camera_ids=["no-such-camera"], **REASON)
+    assert nowhere["results"] == []
     not_a_picture = base64.b64encode(b"%PDF-1.4 not a picture").decode()
     refused = client.post("/api/v1/search", json={"image_base64": not_a_picture, **REASON}, headers=auth)
     assert refused.status_code == 422
