@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sharpeyes.core.tracks import AppearanceFilter, TrackRecord
-from sharpeyes.store import appearance
+from sharpeyes.store import appearance, vectors
 from sharpeyes.store.appearance import LocalAppearanceIndex
 from sharpeyes.store.vectors import SqliteVecStore, VectorBatch, likeness, quantize
 from tests.support.waiting import wait_for
@@ -127,3 +127,22 @@ def test_an_index_grown_far_past_its_lists_is_learnt_again_in_the_background(
     query = tracks[4499].embedding
     assert index.nearest(query, FILTERS[0], 1)[0][0] == 4500, "tracks kept during the rebuild are in it"  # type: ignore[arg-type]
     index.close()
+
+
+def test_catching_up_reads_the_newer_vectors_by_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tracks = _tracks(300)
+    store = SqliteVecStore(tmp_path / "vectors.sqlite", SIZE)
+    store.add(VectorBatch.of(tracks[:200]))
+    store.add(VectorBatch.of(tracks[250:]))  # ids 201-250 were tracks without a picture: gaps are skipped
+    assert [int(i) for batch in store.batches(after=190) for i in batch.ids] == [*range(191, 201), *range(251, 301)]
+    assert list(store.batches(after=300)) == []
+    assert sum(len(batch) for batch in store.batches()) == 250
+    monkeypatch.setattr(vectors, "LOOKED_UP", 10)  # many newer ones: one scan instead
+    assert sorted(int(i) for batch in store.batches(after=190) for i in batch.ids) == [
+        *range(191, 201),
+        *range(251, 301),
+    ]
+    store.close()
+    reopened = SqliteVecStore(tmp_path / "vectors.sqlite", SIZE)
+    assert (reopened.count(), reopened.newest()) == (250, 300)
+    reopened.close()
