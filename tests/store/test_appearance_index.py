@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sharpeyes.core.tracks import AppearanceFilter, TrackRecord
-from sharpeyes.store import appearance, vectors
+from sharpeyes.store import appearance, ivf, vectors
 from sharpeyes.store.appearance import LocalAppearanceIndex
 from sharpeyes.store.vectors import SqliteVecStore, VectorBatch, likeness, quantize
 from tests.support.waiting import wait_for
@@ -83,7 +83,14 @@ def test_sqlite_vec_finds_the_exact_neighbours_under_a_filter(tmp_path: Path) ->
     store.close()
 
 
-def test_past_its_threshold_the_ivf_index_answers_as_the_exact_search_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("scanned_under", "one_by_one"), [(0, 8), (50_000, 0)], ids=["lists visited", "few scored, looked up"]
+)
+def test_past_its_threshold_the_ivf_index_answers_as_the_exact_search_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scanned_under: int, one_by_one: int
+) -> None:
+    monkeypatch.setattr(ivf, "SCANNED_UNDER", scanned_under)
+    monkeypatch.setattr(ivf, "COMPARED_ONE_BY_ONE", one_by_one)
     tracks = _tracks(3000)
     index = LocalAppearanceIndex(tmp_path, SIZE, ivf_from=2000)
     for start in range(0, 3000, 500):

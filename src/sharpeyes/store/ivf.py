@@ -24,6 +24,10 @@ TRAINED_ON = 100_000
 """Vectors the lists' centres are learnt from (a sample when there are more)."""
 RESCORED = 4
 """Candidates scored again on the int8 vectors, per neighbour asked for."""
+SCANNED_UNDER = 50_000
+"""When no more tracks than this pass the filter, they are all scored (exact, and quicker than visiting lists)."""
+COMPARED_ONE_BY_ONE = 8
+"""Classes or cameras up to this many are compared one by one; more are looked up in a table."""
 NOBODY = 0
 """The camera and class code of an id no track has."""
 
@@ -41,6 +45,8 @@ class IvfIndex:
         self._start = np.zeros(0, np.int64)
         self._end = np.zeros(0, np.int64)
         self._vectors = np.zeros((0, index.d), np.int8)
+        self._earliest_end, self._latest_start = 2**62, 0
+        """Bounds of the times held: a time limit that every track meets is not checked."""
         self.newest = 0
 
     @classmethod
@@ -69,42 +75,48 @@ class IvfIndex:
             self._start[batch.ids] = batch.start_s
             self._end[batch.ids] = batch.end_s
             self._vectors[batch.ids] = batch.vectors
+            self._earliest_end = min(self._earliest_end, int(batch.end_s.min()))
+            self._latest_start = max(self._latest_start, int(batch.start_s.max()))
             self._index.add_with_ids(np.ascontiguousarray(batch.vectors, np.float32) / SCALE, batch.ids)
             self.newest = max(self.newest, top)
 
     def nearest(self, vector: np.ndarray, wanted: AppearanceFilter, k: int) -> list[tuple[int, float]]:
+        query = np.ascontiguousarray(vector, np.float32).reshape(1, -1)
         with self._lock:
             kept = self._filter(wanted)
             chosen = int(np.count_nonzero(kept))
             if chosen == 0:
                 return []
-            lists = self._index.nlist
-            share = chosen / max(1, self._index.ntotal)
-            bits = np.packbits(kept, bitorder="little")
-            params = faiss.SearchParametersIVF(  # type: ignore[call-arg]  # the stubs lack its keywords
-                sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)),
-                nprobe=min(lists, math.ceil(LISTS_VISITED / share)),
-            )
-            query = np.ascontiguousarray(vector, np.float32).reshape(1, -1)
-            _, found = self._index.search(query, min(k * RESCORED, chosen), params=params)
-            found = found[0][found[0] >= 0]
+            if chosen <= SCANNED_UNDER:  # few pass: score them all, exactly
+                found = np.flatnonzero(kept)
+            else:
+                bits = np.packbits(kept, bitorder="little")
+                params = faiss.SearchParametersIVF(  # type: ignore[call-arg]  # the stubs lack its keywords
+                    sel=faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)),
+                    nprobe=min(self._index.nlist, math.ceil(LISTS_VISITED * self._index.ntotal / chosen)),
+                )
+                _, candidates = self._index.search(query, min(k * RESCORED, chosen), params=params)
+                found = candidates[0][candidates[0] >= 0]
             scores = likeness(self._vectors[found], query[0])
         best = np.argsort(-scores, kind="stable")[:k]
         return [(int(found[i]), float(scores[i])) for i in best]
 
     def _filter(self, wanted: AppearanceFilter) -> np.ndarray:
-        """True for the ids of tracks that pass (ids no track has never do)."""
-        kept = (self._start <= int(wanted.end.timestamp())) & (self._end >= int(wanted.start.timestamp()))
+        """True for the ids of tracks that pass (ids no track has never do). Each condition costs a pass over
+        every id, so one that every track meets is skipped, and a few classes or cameras are compared one by one
+        rather than looked up."""
+        kept: np.ndarray = self._class != NOBODY
+        start, end = int(wanted.start.timestamp()), int(wanted.end.timestamp())
+        if start > self._earliest_end:
+            kept &= self._end >= start
+        if end < self._latest_start:
+            kept &= self._start <= end
         for codes, column, names in (
             (self._class_codes, self._class, wanted.classes or None),
             (self._camera_codes, self._camera, wanted.camera_ids),
         ):
-            if names is None:
-                continue
-            allowed = np.zeros(len(codes) + 1, bool)
-            allowed[[codes[name] for name in names if name in codes]] = True
-            kept &= allowed[column]
-        kept &= self._class != NOBODY
+            if names is not None:
+                kept &= _member(column, [codes[name] for name in names if name in codes], len(codes))
         return kept
 
     def save(self, path: Path) -> None:
@@ -141,6 +153,9 @@ class IvfIndex:
             ivf._camera, ivf._class = arrays["camera"], arrays["kind"]
             ivf._start, ivf._end, ivf._vectors = arrays["start"], arrays["end"], arrays["vectors"]
         ivf.newest = int(names["newest"])
+        held = ivf._class != NOBODY
+        if held.any():
+            ivf._earliest_end, ivf._latest_start = int(ivf._end[held].min()), int(ivf._start[held].max())
         return ivf
 
     def reserve(self, ids: int) -> None:
@@ -159,3 +174,16 @@ class IvfIndex:
         if name not in codes:
             codes[name] = len(codes) + 1
         return codes[name]
+
+
+def _member(column: np.ndarray, wanted: list[int], codes: int) -> np.ndarray:
+    """Whether each value of ``column`` is one of ``wanted`` (codes below ``codes + 1``)."""
+    if len(wanted) <= COMPARED_ONE_BY_ONE:
+        found = np.zeros(len(column), bool)
+        for code in wanted:
+            found |= column == code
+        return found
+    allowed = np.zeros(codes + 1, bool)
+    allowed[wanted] = True
+    member: np.ndarray = allowed[column]
+    return member
