@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests use: the GStreamer RTSP server (a real camera), Chromium (the console) and mosquitto
-# (an MQTT broker for event publication).
+# Debian packages the tests use: the GStreamer RTSP server (a real camera), Chromium (the console), mosquitto
+# (an MQTT broker for event publication) and sipp (a GB/T 28181 device).
 TEST_DEBS := gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad python3-gi chromium mosquitto
+	gstreamer1.0-plugins-bad python3-gi chromium mosquitto sip-tester
 
 .PHONY: demo test lint types contracts pytest install test-debs models clean
 

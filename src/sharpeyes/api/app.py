@@ -19,6 +19,7 @@ from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.events import events_router, events_stream_router
+from sharpeyes.api.routers.gb import gb_router
 from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user), dependencies=guarded)
+    api.include_router(gb_router(services.gb), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

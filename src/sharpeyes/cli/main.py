@@ -25,6 +25,7 @@ from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.services.models import ModelService
 from sharpeyes.workers.analysis import AnalysisRunner
 from sharpeyes.workers.coverage import CoverageRecorder
+from sharpeyes.workers.gb28181 import SipWorker
 from sharpeyes.workers.mqtt import MqttPublisher
 from sharpeyes.workers.periodic import Job, PeriodicJobs
 from sharpeyes.workers.streams import StreamSupervisor
@@ -140,6 +141,7 @@ def _serve(runtime: Runtime) -> None:
         coverage,
         MqttPublisher(settings.mqtt, services.events),
         AnalysisRunner(services.analysis),
+        SipWorker(services.gb),
     ]
     web = create_app(settings, services, workers=workers)
     config = uvicorn.Config(

@@ -21,6 +21,7 @@ from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
+from sharpeyes.services.gb import GbService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -85,6 +86,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         ),
         tracks=tracks,
         search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
+        gb=GbService(settings.gb28181),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -238,6 +238,52 @@ class MqttSettings(_Section):
     )
 
 
+class Gb28181Settings(_Section):
+    """The GB/T 28181 SIP server that devices and lower platforms register to (off unless enabled)."""
+
+    enabled: bool = Field(False, title="Enabled", description="Listen for GB/T 28181 devices.")
+    host: str = Field("127.0.0.1", title="Listen address", description="Interface for SIP over UDP and TCP.")
+    port: int = Field(5060, ge=0, le=65535, title="SIP port", description="UDP and TCP port for SIP (0: any free one).")
+    server_id: str = Field(
+        "34020000002000000001",
+        pattern=r"^\d{20}$",
+        title="Server id",
+        description="This platform's 20-digit GB/T 28181 id (type 200: a platform).",
+    )
+    domain: str = Field(
+        "3402000000", pattern=r"^\d{10}$", title="Domain", description="The 10-digit SIP domain (realm)."
+    )
+    password: str | None = Field(
+        None,
+        min_length=8,
+        title="Device password",
+        description="The password devices register with, unless passwords names theirs; no default: set one.",
+    )
+    passwords: dict[str, str] = Field(
+        default_factory=dict, title="Per-device passwords", description="Device id → its own password."
+    )
+    min_expires: int = Field(
+        60, ge=10, le=86_400, title="Shortest registration", description="Seconds; shorter asks are raised to this."
+    )
+    max_expires: int = Field(
+        86_400, ge=60, le=604_800, title="Longest registration", description="Seconds; longer asks are cut to this."
+    )
+    keepalive_s: float = Field(
+        60.0, gt=0, le=3600, title="Keepalive interval", description="Seconds between a device's keepalives."
+    )
+    keepalive_missed: int = Field(
+        3, ge=1, le=100, title="Keepalives missed", description="A device is offline after this many missed in a row."
+    )
+
+    @model_validator(mode="after")
+    def _a_password_when_enabled(self) -> Gb28181Settings:
+        if self.enabled and not self.password and not self.passwords:
+            raise ValueError("gb28181.password: set the password devices register with (there is no default)")
+        if self.min_expires > self.max_expires:
+            raise ValueError("gb28181.min_expires is above gb28181.max_expires")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration of one Sharp Eyes installation."""
 
@@ -270,6 +316,7 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    gb28181: Gb28181Settings = Field(default_factory=Gb28181Settings)
 
     @property
     def recordings_dir(self) -> Path:

@@ -10,6 +10,7 @@ from sharpeyes.services.areas import AreaService
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
+from sharpeyes.services.gb import GbService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -38,3 +39,4 @@ class Services:
     analysis: AnalysisService
     tracks: TrackService
     search: SearchService
+    gb: GbService
