@@ -87,7 +87,7 @@ def _csv(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
 
 
 def build_inventory(seed: int = 7, districts: int = 5, townships: int = 10, villages: int = 10) -> Inventory:
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    rng = random.Random(seed)
     inv = Inventory()
     inv.areas.append((CITY, "江宁测试市", "city", ""))
     leaves: list[str] = []
