@@ -51,6 +51,8 @@ def search(
         answer = runtime.services.search.search(f"cli:{getpass.getuser()}", request)
     except SharpEyesError as err:
         fail(err.message, 2)
+    finally:
+        runtime.services.tracks.close()  # what the appearance index caught up on is saved
     if as_json:
         rows = [
             {
