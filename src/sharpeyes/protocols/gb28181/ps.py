@@ -112,6 +112,8 @@ class PsDemuxer:
         if len(packet) < 12:
             return
         info = struct.unpack_from(">H", packet, 8)[0]
+        if 12 + info > len(packet):  # lengths that point past the packet: a damaged map, read no further
+            return
         at = 10 + info + 2
         end = min(len(packet) - 4, 12 + info + struct.unpack_from(">H", packet, 10 + info)[0])
         while at + 4 <= end:
