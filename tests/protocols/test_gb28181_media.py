@@ -112,3 +112,12 @@ def test_garbage_and_loss_cost_only_what_they_touch(units: list[tuple[bytes, int
         ps.PsDemuxer().feed(junk)
         with contextlib.suppress(rtp.RtpError):
             rtp.parse(junk)
+
+
+def test_a_pes_header_longer_than_its_packet_is_dropped() -> None:
+    """Found by bench/gb_fuzz.py: a PES of 6 bytes claiming a 5-byte PTS."""
+    unit = b"\x00\x00\x00\x01\x41\x01"
+    demuxer = ps.PsDemuxer()
+    got = demuxer.feed(b"\x00\x00\x01\xe0\x00\x06\x80\x80\x05\x21\x00\x01" + ps.mux(unit, 3600, keyframe=False))
+    assert got + demuxer.flush() == [ps.AccessUnit(3600, unit, "h264")], "the damaged PES is dropped, the next read"
+    assert demuxer.dropped > 0

@@ -127,6 +127,9 @@ class PsDemuxer:
             self.dropped += len(packet)
             return []
         header = packet[8]
+        if 9 + header > len(packet):  # a header longer than its packet
+            self.dropped += len(packet)
+            return []
         payload = packet[9 + header :]
         done: list[AccessUnit] = []
         if packet[7] & 0x80 and header >= 5:  # a PTS: a new access unit starts here
