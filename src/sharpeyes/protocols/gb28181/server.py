@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ DEFAULT_EXPIRES = 3600
 NONCE_LIFETIME_S = 300.0
 MOST_NONCES = 10_000
 """Challenges outstanding at once (the oldest are forgotten beyond this: a flood of REGISTERs stays bounded)."""
+SOCKET_BUFFER = 4 << 20
+"""Bytes the UDP socket may queue each way (the kernel may cap it: net.core.rmem_max)."""
 _DEVICE_ID = re.compile(r"^\d{20}$")
 
 Send = Callable[[bytes], None]
@@ -84,6 +87,9 @@ class SipServer:
         self._tcp = await asyncio.start_server(self._serve_tcp, host, port)
         self.port = self._tcp.sockets[0].getsockname()[1]
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), local_addr=(host, self.port))
+        sock = self._udp.get_extra_info("socket")
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):  # a burst of registrations after an outage waits, not lost
+            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="gb28181-sweep")
         logger.info("GB/T 28181 SIP server on %s:%d (UDP and TCP), id %s", host, self.port, self._settings.server_id)
 
