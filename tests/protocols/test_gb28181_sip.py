@@ -194,3 +194,17 @@ def test_sipp_as_a_device_registers_keeps_alive_and_unregisters(
     refused = _sipp("wrong_password.xml", server.port, transport, "wrong-password")
     assert refused.returncode == 0, "a wrong password gets 403, not a second challenge\n" + refused.stdout[-2000:]
     assert server.devices() == []
+
+
+def test_sweeping_in_slices_reaches_every_device() -> None:
+    clock = _Clock()
+    server = SipServer(SETTINGS, clock=clock)
+    for number in range(5):
+        device_id = f"3402000000132000000{number}"
+        server._devices[device_id] = Device(device_id, "127.0.0.1", 5060, "UDP", clock.now, clock.now + 3600)
+    clock.now += SETTINGS.keepalive_s * SETTINGS.keepalive_missed + 1
+    server.sweep(2)
+    assert sum(not device.online for device in server.devices()) == 2
+    server.sweep(2)
+    server.sweep(2)
+    assert not any(device.online for device in server.devices()), "a round covers them all"

@@ -3,6 +3,7 @@ writing. A message that cannot be read raises ``SipError`` saying why; nothing i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -175,11 +176,13 @@ def _start(line: str) -> SipMessage:
     raise SipError(f"not a SIP start line: {line[:60]!r}")
 
 
+@functools.lru_cache(maxsize=512)  # a few dozen names, looked up for every header of every message
 def _name(name: str) -> str:
     lowered = name.strip().lower()
     return COMPACT.get(lowered, lowered)
 
 
+@functools.lru_cache(maxsize=512)
 def _canonical(name: str) -> str:
     lowered = _name(name)
     return CANONICAL.get(lowered, name.strip())
