@@ -4,6 +4,7 @@ The server runs only when ``gb28181.enabled``; what a device's channels are (Cat
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,14 +50,14 @@ class GbService:
             raise UnavailableError(
                 "GB/T 28181 is off: set gb28181.enabled and gb28181.password / 未启用国标接入", code="gb_off"
             )
-        return [self._view(device, self._server.clock()) for device in self._server.devices()]
+        now, wall = self._server.clock(), datetime.now(UTC)  # the server counts on a monotonic clock
+        return [
+            self._view(device, lambda moment: wall - timedelta(seconds=now - moment))
+            for device in self._server.devices()
+        ]
 
     @staticmethod
-    def _view(device: Device, now: float) -> DeviceView:
-        wall = datetime.now(UTC)
-
-        def at(moment: float) -> datetime:  # the server counts on a monotonic clock
-            return wall - timedelta(seconds=now - moment)
+    def _view(device: Device, at: Callable[[float], datetime]) -> DeviceView:
 
         return DeviceView(
             device_id=device.device_id,

@@ -33,12 +33,11 @@ class LocalAppearanceIndex:
         self._ivf_from = ivf_from
         self._writing = threading.Lock()  # adds wait while a new IVF index catches up, so it misses nothing
         self._rebuilding = threading.Lock()
-        self._count = self._store.count()
         self._ivf = IvfIndex.load(self._saved)
         if self._ivf is not None:
             for batch in self._store.batches(after=self._ivf.newest):
                 self._ivf.add(batch)
-        elif self._count >= ivf_from:
+        elif self._store.count() >= ivf_from:
             self.build()
 
     def add(self, tracks: Sequence[TrackRecord]) -> None:
@@ -47,12 +46,12 @@ class LocalAppearanceIndex:
             return
         with self._writing:
             self._store.add(batch)
-            self._count += len(batch)
             if self._ivf is not None:
                 self._ivf.add(batch)
-        if self._ivf is None and self._count >= self._ivf_from:
+        count = self._store.count()  # kept beside the vectors: no scan
+        if self._ivf is None and count >= self._ivf_from:
             self.build()
-        elif self._ivf is not None and self._count > REBUILT_PAST * self._ivf.trained_for:
+        elif self._ivf is not None and count > REBUILT_PAST * self._ivf.trained_for:
             threading.Thread(target=self.build, name="appearance-ivf", daemon=True).start()
 
     def newest(self) -> int:
@@ -68,7 +67,7 @@ class LocalAppearanceIndex:
         if not self._rebuilding.acquire(blocking=False):
             return  # one build at a time; another is under way
         try:
-            total = self._count
+            total = self._store.count()
             logger.info("building the appearance IVF index over %d vectors", total)
             stride = max(1, total // TRAINED_ON)
             sample = np.concatenate([batch.vectors[::stride] for batch in self._store.batches()])

@@ -13,6 +13,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 MAX_BODY = 60_000
 _DECLARED = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_-]{1,20})["']""")
+_DECLARED_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 class ManscdpError(ValueError):
@@ -70,9 +71,6 @@ def write(kind: str, cmd_type: str, sn: str, device_id: str, extra: dict[str, st
     parts += [f"<{key}>{_escape(value)}</{key}>" for key, value in (extra or {}).items()]
     text = f'<?xml version="1.0" encoding="GB2312"?>\r\n<{kind}>\r\n' + "\r\n".join(parts) + f"\r\n</{kind}>\r\n"
     return text.encode("gb18030")
-
-
-_DECLARED_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _escape(value: str) -> str:
