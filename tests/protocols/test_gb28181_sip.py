@@ -126,12 +126,7 @@ def _register(server: SipServer, password: str, expires: int = 3600) -> str:
 def test_registration_expiry_is_clamped_and_missed_keepalives_put_a_device_offline() -> None:
     clock = _Clock()
     changes: list[tuple[str, str]] = []
-
-    class Listener:
-        def device_changed(self, device: Device, change: str) -> None:
-            changes.append((device.device_id, change))
-
-    server = SipServer(SETTINGS, Listener(), clock)
+    server = SipServer(SETTINGS, _Listener(changes), clock)
     assert _register(server, "not-the-password") == "403 "
     assert server.devices() == []
     assert _register(server, PASSWORD, expires=5) == "200 60", "raised to the shortest allowed"
@@ -146,16 +141,22 @@ def test_registration_expiry_is_clamped_and_missed_keepalives_put_a_device_offli
     assert changes[-2:] == [(DEVICE, "offline"), (DEVICE, "expired")]
 
 
+class _Listener:
+    def __init__(self, changes: list[tuple[str, str]]) -> None:
+        self.changes = changes
+
+    def device_changed(self, device: Device, change: str) -> None:
+        self.changes.append((device.device_id, change))
+
+    def notified(self, device: Device, body: manscdp.Manscdp) -> None:
+        self.changes.append((device.device_id, body.cmd_type))
+
+
 @pytest.fixture
 def running() -> Iterator[tuple[SipServer, list[tuple[str, str]]]]:
     changes: list[tuple[str, str]] = []
-
-    class Listener:
-        def device_changed(self, device: Device, change: str) -> None:
-            changes.append((device.device_id, change))
-
     loop = asyncio.new_event_loop()
-    server = SipServer(SETTINGS, Listener())
+    server = SipServer(SETTINGS, _Listener(changes))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)

@@ -244,6 +244,20 @@ class Gb28181Settings(_Section):
     enabled: bool = Field(False, title="Enabled", description="Listen for GB/T 28181 devices.")
     host: str = Field("127.0.0.1", title="Listen address", description="Interface for SIP over UDP and TCP.")
     port: int = Field(5060, ge=0, le=65535, title="SIP port", description="UDP and TCP port for SIP (0: any free one).")
+    external_host: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^[0-9A-Za-z.:\-]+$",
+        title="Address devices reach",
+        description="The address devices send SIP and media to (behind NAT: the outside one); unset: the listen "
+        "address, or the local address that routes to the device.",
+    )
+    invite_timeout_s: float = Field(
+        8.0, gt=0, le=60, title="INVITE timeout", description="Seconds a device has to answer a request for video."
+    )
+    media_timeout_s: float = Field(
+        8.0, gt=0, le=60, title="Media timeout", description="Seconds for the first media after the device answered."
+    )
     server_id: str = Field(
         "34020000002000000001",
         pattern=r"^\d{20}$",

@@ -21,9 +21,9 @@ from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.recorder import Recorder, RecorderConfig, RecordingSink
-from sharpeyes.media.session import SourceOpener, StreamSession
+from sharpeyes.media.session import StreamSession
 from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
-from sharpeyes.protocols.sources import SourceOptions, open_source
+from sharpeyes.protocols.sources import SourceOpener, SourceOptions, open_source
 
 StatusListener = Callable[[str, CameraState], None]
 

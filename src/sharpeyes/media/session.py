@@ -20,11 +20,10 @@ from sharpeyes.core.settings import StreamSettings
 from sharpeyes.core.urls import redact_text
 from sharpeyes.media.relay import PacketRelay
 from sharpeyes.media.snapshots import Snapshot, SnapshotTaker, latest_picture
-from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
+from sharpeyes.protocols.sources import SourceOpener, SourceOptions, open_source
 
 logger = logging.getLogger(__name__)
 
-SourceOpener = Callable[[str, SourceOptions], PacketSource]
 SessionListener = Callable[["StreamSession", CameraState], None]
 
 

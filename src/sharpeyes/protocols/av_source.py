@@ -42,11 +42,19 @@ class _AvSource:
         self._stream_info: StreamInfo | None = None
         self._to_mp4_layout = False
 
-    def _open_container(self, target: str, options: dict[str, str], timeout: tuple[float, float] | None) -> None:
+    def _open_container(
+        self,
+        target: str | io.RawIOBase,
+        options: dict[str, str],
+        timeout: tuple[float, float] | None,
+        *,
+        container_format: str | None = None,
+    ) -> None:
+        """Open ``target`` (a path or URL, or a stream of bytes from the network read through ``container_format``)."""
         try:
-            container = av.open(target, mode="r", options=options, timeout=timeout)
+            container = av.open(target, mode="r", format=container_format, options=options, timeout=timeout)
         except Exception as err:
-            network = timeout is not None  # files open without a timeout
+            network = timeout is not None or not isinstance(target, str)  # files open without a timeout
             raise classify_error(err, opening=True, timeout_s=timeout[0] if timeout else None, network=network) from err
         if not container.streams.video:
             container.close()

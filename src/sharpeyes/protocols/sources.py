@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from sharpeyes.core.cameras import RtspTransport
-from sharpeyes.core.errors import InvalidInputError
+from sharpeyes.core.errors import InvalidInputError, SourceUnsupportedError
 from sharpeyes.core.media import EncodedPacket, StreamInfo
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
-SCHEMES = NETWORK_SCHEMES | {"file"}
+GB_SCHEME = "gb28181"
+"""``gb28181://DEVICE_ID/CHANNEL_ID``: a channel of a device registered over GB/T 28181."""
+SCHEMES = NETWORK_SCHEMES | {"file", GB_SCHEME}
+_GB_URL = re.compile(r"^gb28181://(\d{20})/(\d{20})/?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +50,39 @@ def check_source_url(url: str) -> str:
         )
     if parts.scheme.lower() in NETWORK_SCHEMES and not parts.hostname:
         raise InvalidInputError("the source URL has no host", code="bad_source_url")
+    if parts.scheme.lower() == GB_SCHEME and gb_channel(url.strip()) is None:
+        raise InvalidInputError(
+            "a GB/T 28181 source is gb28181://DEVICE_ID/CHANNEL_ID, both 20 digits", code="bad_source_url"
+        )
     if parts.scheme.lower() == "file" and not parts.path.startswith("/"):
         raise InvalidInputError("a file source needs an absolute path: file:///path/clip.mp4", code="bad_source_url")
     return url.strip()
 
 
+def gb_channel(url: str) -> tuple[str, str] | None:
+    """(device id, channel id) of a ``gb28181://`` URL, or None."""
+    match = _GB_URL.match(url)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def gb_url(device_id: str, channel_id: str) -> str:
+    return f"{GB_SCHEME}://{device_id}/{channel_id}"
+
+
+SourceOpener = Callable[[str, SourceOptions], PacketSource]
+
+
 def open_source(url: str, options: SourceOptions) -> PacketSource:
-    """The source implementation for ``url`` (not yet opened)."""
+    """The source implementation for ``url`` (not yet opened). GB/T 28181 channels need the SIP server: its
+    opener (``gb28181.source.opener``) wraps this one."""
     from sharpeyes.protocols.av_source import FileSource, NetworkSource
 
     url = check_source_url(url)
-    if urlsplit(url).scheme.lower() == "file":
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "file":
         return FileSource.from_url(url)
+    if scheme == GB_SCHEME:
+        raise SourceUnsupportedError(
+            "GB/T 28181 is off on this platform: set gb28181.enabled / 未启用国标接入", code="gb_off"
+        )
     return NetworkSource(url, options)

@@ -12,9 +12,9 @@ PAYLOAD_TYPE = 96
 MTU_PAYLOAD = 1400
 """Payload bytes per packet: fits a 1500-byte Ethernet frame with the IP, UDP and RTP headers."""
 REORDER_WINDOW = 64
+"""Packets held while one is missing; past this the missing one is given up as lost."""
 STARTING_WITH = 8
 """Packets gathered before the first is given out, to start from the lowest number among them."""
-"""Packets held while one is missing; past this the missing one is given up as lost."""
 
 
 class RtpError(ValueError):

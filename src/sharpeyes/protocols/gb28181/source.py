@@ -1,0 +1,179 @@
+"""A GB/T 28181 channel as a packet source: INVITE it through the SIP server, receive its program stream over
+RTP (UDP, or TCP with the device connecting), and demux that like any other source, so recording, live view and
+analysis use it unchanged. Two failures are told apart, each with its likely cause: the device never answered
+the INVITE, and it answered but no media arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import itertools
+import logging
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+from sharpeyes.core.errors import (
+    SourceEndedError,
+    SourceError,
+    SourceStalledError,
+    SourceUnreachableError,
+    SourceUnsupportedError,
+)
+from sharpeyes.core.media import EncodedPacket, StreamInfo
+from sharpeyes.protocols.av_source import _AvSource
+from sharpeyes.protocols.gb28181 import sdp
+from sharpeyes.protocols.gb28181.receiver import MediaReceiver
+from sharpeyes.protocols.gb28181.requests import Dialog, NoAnswer
+from sharpeyes.protocols.gb28181.server import DeviceAbsent, Refused, SipServer
+from sharpeyes.protocols.sources import GB_SCHEME, PacketSource, SourceOpener, SourceOptions, gb_channel, open_source
+
+logger = logging.getLogger(__name__)
+
+_PROBE = {"probesize": "65536", "analyzeduration": "500000"}
+_serials = itertools.count(1)
+T = TypeVar("T")
+
+
+class GbSource(_AvSource):
+    def __init__(
+        self,
+        server: SipServer,
+        device_id: str,
+        channel_id: str,
+        options: SourceOptions,
+        *,
+        invite_timeout_s: float,
+        media_timeout_s: float,
+    ) -> None:
+        super().__init__()
+        self._server = server
+        self._device_id = device_id
+        self._channel_id = channel_id
+        self._options = options
+        self._invite_timeout_s = invite_timeout_s
+        self._media_timeout_s = media_timeout_s
+        self._receiver: MediaReceiver | None = None
+        self._dialog: Dialog | None = None
+        self._pipe: _Pipe | None = None
+
+    def open(self) -> StreamInfo:
+        device = self._server.device(self._device_id)
+        if device is None:
+            raise SourceUnreachableError(
+                f"device {self._device_id} is not registered: it is off, or cannot reach this platform's SIP port",
+                code="device_offline",
+            )
+        transport = "TCP" if self._options.rtsp_transport == "tcp" else "UDP"
+        receiver = self._receiver = MediaReceiver(self._server.bind_host, transport, label=self._channel_id)
+        host = self._server.local_host(device.host)
+        offer = sdp.MediaOffer(
+            "Play",
+            self._channel_id,
+            host,
+            receiver.port,
+            transport,
+            sdp.ssrc(self._server.domain, playback=False, serial=next(_serials)),
+        )
+        self._dialog = self._invite(offer)
+        first = receiver.read(self._media_timeout_s)
+        if first is None:
+            raise SourceStalledError(
+                f"device {self._device_id} answered the INVITE for {self._channel_id} but no media arrived at "
+                f"{host}:{receiver.port} over {transport} within {self._media_timeout_s:g} s: the device cannot "
+                "reach that address (behind NAT set gb28181.external_host; let the media port through the firewall) "
+                "or it sends elsewhere / 设备已应答但未收到媒体流",
+                code="no_media",
+            )
+        self._pipe = _Pipe(receiver, first, self._options.read_timeout_s)
+        self._open_container(self._pipe, dict(_PROBE), None, container_format="mpeg")
+        return self._info()
+
+    def packets(self) -> Iterator[EncodedPacket]:
+        time_base = self._info().time_base
+        for packet in self._demux(self._options.read_timeout_s):
+            yield self._packet(packet, time_base)
+        if self._pipe is not None and self._pipe.silent:
+            raise SourceStalledError(
+                f"media from device {self._device_id} stopped: nothing for {self._options.read_timeout_s:g} s",
+                code="stalled",
+            )
+        raise SourceEndedError(f"device {self._device_id} ended the stream", code="stream_ended")
+
+    def close(self) -> None:
+        super().close()
+        if self._receiver is not None:
+            lost = self._receiver.lost
+            if lost:
+                logger.info("channel %s: %d RTP packets lost", self._channel_id, lost)
+            self._receiver.close()
+        dialog, self._dialog = self._dialog, None
+        if dialog is not None and self._server.loop is not None:
+            with contextlib.suppress(Exception):  # the device is told when it can be; the session ends anyway
+                asyncio.run_coroutine_threadsafe(self._server.bye(dialog), self._server.loop).result(2.0)
+
+    def _invite(self, offer: sdp.MediaOffer) -> Dialog:
+        try:
+            return self._run(self._server.invite(self._device_id, offer, self._invite_timeout_s))
+        except NoAnswer:
+            raise SourceUnreachableError(
+                f"no answer to INVITE from device {self._device_id} for channel {self._channel_id} within "
+                f"{self._invite_timeout_s:g} s: the device is busy or offline, or its SIP cannot reach back "
+                "to this platform / 设备未应答点播请求",
+                code="invite_timeout",
+            ) from None
+        except DeviceAbsent as err:
+            raise SourceUnreachableError(str(err), code="device_offline") from None
+        except Refused as err:
+            if err.status in (403, 404):
+                raise SourceUnsupportedError(
+                    f"{err} (the channel id is wrong or not this device's)", code="invite_refused"
+                ) from None
+            raise SourceError(str(err), code="invite_refused") from None
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        loop = self._server.loop
+        if loop is None:
+            work.close()
+            raise SourceUnreachableError("the GB/T 28181 SIP server is not running", code="gb_off")
+        return asyncio.run_coroutine_threadsafe(work, loop).result(self._invite_timeout_s + 2.0)
+
+
+class _Pipe(io.RawIOBase):
+    """The program stream as a file PyAV reads; silence past the timeout ends it (``silent`` tells why)."""
+
+    def __init__(self, receiver: MediaReceiver, first: bytes, timeout_s: float) -> None:
+        super().__init__()
+        self._receiver = receiver
+        self._pending = first
+        self._timeout_s = timeout_s
+        self.silent = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            if self.silent:
+                return 0
+            data = self._receiver.read(self._timeout_s)
+            if data is None:
+                self.silent = True
+                return 0
+            self._pending = data
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def opener(server: SipServer | None, invite_timeout_s: float, media_timeout_s: float) -> SourceOpener:
+    """Opens ``gb28181://`` channels through ``server``, everything else as usual."""
+
+    def open_any(url: str, options: SourceOptions) -> PacketSource:
+        ids = gb_channel(url) if url.lower().startswith(GB_SCHEME) else None
+        if server is None or ids is None:
+            return open_source(url, options)
+        return GbSource(server, *ids, options, invite_timeout_s=invite_timeout_s, media_timeout_s=media_timeout_s)
+
+    return open_any
