@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from sharpeyes.core.settings import Gb28181Settings
-from sharpeyes.protocols.gb28181 import digest, manscdp
+from sharpeyes.protocols.gb28181 import catalog, digest, manscdp
 from sharpeyes.protocols.gb28181.server import Device, SipServer
 from sharpeyes.protocols.gb28181.sip import MAX_MESSAGE, SipError, parse, split_stream
+from tests.support.waiting import wait_for
 
 SCENARIOS = Path(__file__).parent / "sipp"
 DEVICE = "34020000001320000001"
@@ -166,6 +168,10 @@ def running() -> Iterator[tuple[SipServer, list[tuple[str, str]]]]:
     thread.join(5)
 
 
+def _popen(command: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def _sipp(scenario: str, port: int, transport: str, password: str) -> subprocess.CompletedProcess[str]:
     command = sipp_command(scenario, port, transport, password)
     return subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tempfile.gettempdir(), check=False)
@@ -195,6 +201,36 @@ def test_sipp_as_a_device_registers_keeps_alive_and_unregisters(
     refused = _sipp("wrong_password.xml", server.port, transport, "wrong-password")
     assert refused.returncode == 0, "a wrong password gets 403, not a second challenge\n" + refused.stdout[-2000:]
     assert server.devices() == []
+
+
+def test_sipp_answers_a_catalog_query_in_two_messages_after_a_malformed_one(
+    running: tuple[SipServer, list[tuple[str, str]]], tmp_path: Path
+) -> None:
+    """One sipp registers with its Contact on another port, where a second sipp answers the platform's query."""
+    server, _ = running
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        contact_port = probe.getsockname()[1]
+    answering = sipp_command("catalog_answer.xml", server.port, "u1", PASSWORD)
+    answering[1:2] = []  # no remote address: it waits for the platform's request
+    answering += ["-p", str(contact_port)]
+    registering = sipp_command("register_contact.xml", server.port, "u1", PASSWORD)
+    registering += ["-key", "contact_port", str(contact_port)]
+    with _popen(answering, tmp_path) as uas:
+        with _popen(registering, tmp_path) as uac:
+            wait_for(lambda: server.devices(), 10, "the device registered")
+            assert server.loop is not None
+            answer = asyncio.run_coroutine_threadsafe(server.query(DEVICE, "Catalog"), server.loop).result(20)
+            assert uac.wait(20) == 0, (uac.stdout.read() if uac.stdout else "")[-2000:]
+        assert uas.wait(20) == 0, (uas.stdout.read() if uas.stdout else "")[-2000:]
+    assert answer.complete
+    items = [item for part in answer.parts for item in catalog.items(part)]
+    assert [(item.channel_id, item.name, item.online) for item in items] == [
+        ("34020000001310000001", "East gate", True),
+        ("34020000001310000002", "West gate", False),
+        ("34020000002150000001", "Business group", False),
+    ]
+    assert items[0].longitude == 118.38
 
 
 def test_sweeping_in_slices_reaches_every_device() -> None:

@@ -62,6 +62,7 @@ class SimulatedDevice:
         self._lock = threading.Lock()
         self._media_stop = threading.Event()
         self._cseq = 1
+        self._challenge: str | None = None
         if self.transport == "TCP":
             self._sock = socket.create_connection(("127.0.0.1", self.server_port), timeout=5)
         else:
@@ -79,10 +80,18 @@ class SimulatedDevice:
         return self
 
     def __exit__(self, *_: object) -> None:
+        if self._challenge is not None:  # leave politely: unregister with the last challenge's nonce
+            self.registered.clear()
+            self._send(self._register(self._challenge, expires=0))
+            self.registered.wait(2)
         self._stop.set()
         self._media_stop.set()
         self._thread.join(5)
         self._sock.close()
+
+    def notify(self, body: bytes) -> None:
+        """Send a Notify (an alarm, say) to the platform."""
+        self._request("MESSAGE", body)
 
     # -- signalling -----------------------------------------------------------------------------------------
 
@@ -98,7 +107,8 @@ class SimulatedDevice:
                     self._answer(message)
                 elif message.cseq[1] == "REGISTER":
                     if message.status == 401:
-                        self._send(self._register(message.get("WWW-Authenticate")))
+                        self._challenge = message.get("WWW-Authenticate")
+                        self._send(self._register(self._challenge))
                     elif message.status == 200:
                         self.registered.set()
 
@@ -191,9 +201,9 @@ class SimulatedDevice:
         finally:
             sender.close()
 
-    def _register(self, challenge: str | None) -> bytes:
+    def _register(self, challenge: str | None, expires: int = 3600) -> bytes:
         message = self._new("REGISTER", f"sip:{SERVER_ID}@{DOMAIN}", to=self.device_id)
-        message.set("Expires", "3600")
+        message.set("Expires", str(expires))
         if challenge:
             given = digest.credentials(challenge)
             given |= {"username": self.device_id, "uri": f"sip:{SERVER_ID}@{DOMAIN}"}

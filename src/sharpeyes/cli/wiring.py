@@ -14,6 +14,8 @@ from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.core.settings import Settings
 from sharpeyes.core.urls import redact_text
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.protocols.gb28181 import source as gb_source
+from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
@@ -52,7 +54,10 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    streams = StreamManager(settings.streams, settings.snapshots) if with_streams else None
+    gb = settings.gb28181
+    sip = SipServer(gb) if gb.enabled else None
+    opener = gb_source.opener(sip, gb.invite_timeout_s, gb.media_timeout_s)
+    streams = StreamManager(settings.streams, settings.snapshots, opener) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
     tracks = TrackService(
@@ -86,7 +91,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         ),
         tracks=tracks,
         search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
-        gb=GbService(settings.gb28181),
+        gb=GbService(gb, sessions, cameras, events, sip),
     )
     return Runtime(settings, engine, services, streams)
 

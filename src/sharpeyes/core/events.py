@@ -25,6 +25,8 @@ class EventType(enum.StrEnum):
     LEFT_OBJECT = "analytics.left_object"
     LINE_CROSSING = "analytics.line_crossing"
     """Analytics rules broken (``data`` has the rule, track ids, boxes, snapshot and clip)."""
+    DEVICE_ALARM = "device.alarm"
+    """An alarm a GB/T 28181 device reported (its method, type, priority and description in ``data``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,3 +242,40 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(48))
     outcome: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, doc="the request's parameters, purpose and result size")
+
+
+class GbDeviceRow(Base):
+    """A GB/T 28181 device or lower platform that has registered (kept while it is away)."""
+
+    __tablename__ = "gb_devices"
+
+    device_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    manufacturer: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    firmware: Mapped[str] = mapped_column(String(64))
+    transport: Mapped[str] = mapped_column(String(3))
+    address: Mapped[str] = mapped_column(String(80))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GbChannelRow(Base):
+    """One item of a device's catalog, as it last reported it."""
+
+    __tablename__ = "gb_channels"
+    __table_args__ = (Index("ix_gb_channels_device_id", "device_id"),)
+
+    device_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[str] = mapped_column(String(200))
+    civil_code: Mapped[str] = mapped_column(String(20))
+    business_group_id: Mapped[str] = mapped_column(String(20))
+    manufacturer: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(200))
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    ptz_type: Mapped[int | None] = mapped_column()

@@ -8,14 +8,14 @@ const ALERT_TEXT = {
     "analytics.intrusion": "区域入侵", "analytics.loitering": "徘徊逗留", "analytics.crowd": "人员聚集",
     "analytics.left_object": "物品遗留", "analytics.line_crossing": "越线",
     "camera.flapping": "频繁掉线", "camera.calm": "恢复稳定", "camera.quality_failed": "画质异常",
-    "camera.quality_restored": "画质恢复", "storage.low_space": "存储空间不足",
+    "camera.quality_restored": "画质恢复", "storage.low_space": "存储空间不足", "device.alarm": "设备报警",
   },
   en: {
     alerts: "Alerts", none: "no alerts yet",
     "analytics.intrusion": "Intrusion", "analytics.loitering": "Loitering", "analytics.crowd": "Crowd",
     "analytics.left_object": "Left object", "analytics.line_crossing": "Line crossed",
     "camera.flapping": "Camera flapping", "camera.calm": "Camera steady again", "camera.quality_failed": "Picture fault",
-    "camera.quality_restored": "Picture restored", "storage.low_space": "Storage low",
+    "camera.quality_restored": "Picture restored", "storage.low_space": "Storage low", "device.alarm": "Device alarm",
   },
 };
 const ALERTS_KEPT = 50;

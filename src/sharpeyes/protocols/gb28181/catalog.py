@@ -4,53 +4,13 @@ MESSAGEs that each carry ``SumNum`` (the whole count), gathered back into one li
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sharpeyes.core.gb_ids import camera_id_problem
+from sharpeyes.core.gb_devices import GbChannel
 from sharpeyes.protocols.gb28181.manscdp import Manscdp
 
-MOST_ITEMS = 100_000
-"""Items one catalog may hold (a provincial platform's); past it the rest are dropped, logged."""
 
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    """One item of a device's catalog: a video channel, or a node of its tree (area, business group, organisation)."""
-
-    channel_id: str
-    name: str
-    parent_id: str = ""
-    """The item above it (a device, an organisation or a business group); several are comma-separated at times."""
-    civil_code: str = ""
-    """The administrative area code (GB/T 2260, 2–8 digits) the channel is in."""
-    business_group_id: str = ""
-    manufacturer: str = ""
-    model: str = ""
-    address: str = ""
-    longitude: float | None = None
-    latitude: float | None = None
-    status: str = ""
-    """ON or OFF, as the device reports it."""
-    ptz_type: int | None = None
-    """1 dome, 2 half-dome, 3 fixed, 4 handheld; None: not said."""
-
-    @property
-    def is_camera(self) -> bool:
-        return camera_id_problem(self.channel_id) is None
-
-    @property
-    def online(self) -> bool:
-        return self.status.upper() in ("ON", "ONLINE", "OK")
-
-
-def sum_num(body: Manscdp) -> int | None:
-    """The count of items the whole answer holds, when the body says."""
-    text = body.fields.get("SumNum", "")
-    return int(text) if text.isdigit() else None
-
-
-def items(body: Manscdp) -> list[Channel]:
+def items(body: Manscdp) -> list[GbChannel]:
     """The ``DeviceList`` items of one Catalog answer (an item without a 1–20-digit id is skipped)."""
     root = body.root
     found = root.find("DeviceList") if root is not None else None
@@ -63,7 +23,8 @@ def items(body: Manscdp) -> list[Channel]:
         if not channel_id.isdigit() or len(channel_id) > 20:
             continue
         out.append(
-            Channel(
+            GbChannel(
+                device_id=body.device_id,
                 channel_id=channel_id,
                 name=value.get("Name", "")[:64] or channel_id,
                 parent_id=value.get("ParentID", "")[:200],

@@ -118,7 +118,8 @@ class SipServer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
-        self._listener = listener
+        self.listener = listener
+        """Told of registrations, state changes and notifications (may be set after construction)."""
         self.clock = clock
         """Seconds on the clock the devices' times are on."""
         self._devices: dict[str, Device] = {}
@@ -410,9 +411,9 @@ class SipServer:
                 self._changed(device, "online")
         elif body.kind == "Response":
             self._collect(sender, body)
-        elif body.kind == "Notify" and self._listener is not None:
+        elif body.kind == "Notify" and self.listener is not None:
             try:
-                self._listener.notified(device, body)
+                self.listener.notified(device, body)
             except Exception:  # a listener's bug must not cost the device its answer
                 logger.exception("device %s: handling its %s notification failed", sender, body.cmd_type)
         return response(request, 200, "OK", to_tag=tag)
@@ -440,8 +441,8 @@ class SipServer:
             device.port,
             device.transport,
         )
-        if self._listener is not None:
-            self._listener.device_changed(device, change)
+        if self.listener is not None:
+            self.listener.device_changed(device, change)
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -108,9 +108,17 @@ class GbSource(_AvSource):
                 logger.info("channel %s: %d RTP packets lost", self._channel_id, lost)
             self._receiver.close()
         dialog, self._dialog = self._dialog, None
-        if dialog is not None and self._server.loop is not None:
-            with contextlib.suppress(Exception):  # the device is told when it can be; the session ends anyway
-                asyncio.run_coroutine_threadsafe(self._server.bye(dialog), self._server.loop).result(2.0)
+        loop = self._server.loop
+        if dialog is None or loop is None or not loop.is_running():
+            return  # the platform is stopping: the device's session ends with its registration
+        bye = self._server.bye(dialog)
+        try:
+            future = asyncio.run_coroutine_threadsafe(bye, loop)
+        except RuntimeError:  # the loop closed meanwhile
+            bye.close()
+            return
+        with contextlib.suppress(Exception):  # the device is told when it can be; the session ends anyway
+            future.result(2.0)
 
     def _invite(self, offer: sdp.MediaOffer) -> Dialog:
         try:

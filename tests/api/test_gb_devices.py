@@ -1,0 +1,139 @@
+"""A GB/T 28181 device (played in the test, sending a real clip) joins the platform: it is asked what it is and
+what it has, its video channels become cameras (area from CivilCode, position from the catalog), a channel is
+recorded and the recording decodes; PTZ reaches the device and is audited; its alarm becomes an event; it is kept
+(unregistered) after it leaves."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from fastapi.testclient import TestClient
+
+from sharpeyes.api.app import create_app
+from sharpeyes.cli.wiring import Runtime, build_runtime
+from sharpeyes.core.settings import Settings
+from sharpeyes.protocols.gb28181 import manscdp, ptz
+from sharpeyes.store.audit import AuditRepository
+from sharpeyes.store.database import session_factory
+from sharpeyes.workers.gb28181 import SipWorker
+from tests.conftest import ADMIN_PASSWORD, DATA
+from tests.support.gb_device import ChannelSpec, SimulatedDevice
+from tests.support.waiting import wait_for
+
+DEVICE = "34020000001180000001"
+PASSWORD = "12345678-device"
+CHANNELS = [
+    ChannelSpec("34020000001310000001", "东门球机", "340202", longitude=118.381, latitude=31.331),
+    ChannelSpec("34020000001310000002", "西门枪机", "34020201"),
+    ChannelSpec("34020000002150000001", "业务分组"),
+]
+AREAS = "code,name,level,parent_code\n340200,芜湖市,city,\n340202,镜湖区,district,340200\n"
+
+
+@pytest.fixture
+def gb_runtime(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    monkeypatch.setenv("SHARPEYES_RECORDINGS__SEGMENT_S", "2")
+    monkeypatch.setenv("SHARPEYES_RECORDINGS__MIN_FREE_MB", "0")
+    gb = settings.gb28181.model_copy(update={"enabled": True, "port": 0, "password": PASSWORD})
+    recordings = settings.recordings.model_copy(update={"segment_s": 2.0, "min_free_mb": 0})
+    runtime = build_runtime(settings.model_copy(update={"gb28181": gb, "recordings": recordings}), with_streams=True)
+    runtime.services.accounts.create_admin(ADMIN_PASSWORD)
+    runtime.services.areas.import_table(io.BytesIO(AREAS.encode()), source_name="areas.csv")
+    yield runtime
+    assert runtime.streams is not None
+    runtime.streams.shutdown()
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def footage() -> Path:
+    path = DATA / "clips" / "car-detection.mp4"
+    if not path.exists():
+        pytest.skip(f"{path} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    return path
+
+
+def test_a_device_joins_records_moves_and_alarms(gb_runtime: Runtime, footage: Path) -> None:
+    app = create_app(gb_runtime.settings, gb_runtime.services, workers=[SipWorker(gb_runtime.services.gb)])
+    with TestClient(app) as client:
+        token = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        port = gb_runtime.services.gb.port
+        assert port
+        with SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS) as device:
+            listed = wait_for(lambda: _device(client, auth, channels=3), 15, "the device and its catalog")
+            assert listed["name"] == "东门NVR"
+            assert listed["manufacturer"] == "Sim"
+            assert listed["status"] == "online"
+
+            channels = client.get(f"/api/v1/gb/devices/{DEVICE}/channels", headers=auth).json()
+            assert [c["camera_id"] for c in channels] == [CHANNELS[0].channel_id, CHANNELS[1].channel_id, None]
+            camera = client.get(f"/api/v1/cameras/{CHANNELS[0].channel_id}", headers=auth).json()
+            assert camera["name"] == "东门球机"
+            assert camera["source_url"] == f"gb28181://{DEVICE}/{CHANNELS[0].channel_id}"
+            assert camera["area_code"] == "340202"
+            assert (camera["longitude"], camera["latitude"]) == (118.381, 31.331)
+            second = client.get(f"/api/v1/cameras/{CHANNELS[1].channel_id}", headers=auth).json()
+            assert second["area_code"] == "340202", "an 8-digit civil code falls back to its county"
+
+            _records_and_decodes(client, auth, CHANNELS[0].channel_id)
+
+            moved = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "up"}, headers=auth)
+            assert moved.status_code == 204, moved.text
+            assert device.controls[-1]["PTZCmd"] == ptz.move("up", 0.5)
+            wrong = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "fly"}, headers=auth)
+            assert wrong.status_code == 422
+            assert wrong.json()["code"] == "bad_ptz"
+            with session_factory(gb_runtime.engine)() as db:
+                records = AuditRepository(db).recent("ptz")
+            assert [(r.username, r.outcome, r.data["action"]) for r in records] == [
+                ("admin", "refused", "fly"),
+                ("admin", "ok", "up"),
+            ]
+            assert records[1].data["camera_id"] == CHANNELS[0].channel_id
+
+            alarm = {"AlarmPriority": "1", "AlarmMethod": "5", "AlarmTime": "2026-11-29T10:00:00",
+                     "AlarmDescription": "移动侦测"}  # fmt: skip
+            device.notify(manscdp.write("Notify", "Alarm", "9", CHANNELS[0].channel_id, alarm))
+            event = wait_for(lambda: _event(client, auth), 10, "the alarm as an event")
+            assert event["camera_id"] == CHANNELS[0].channel_id
+            assert "video" in event["detail"]
+            assert "移动侦测" in event["detail"]
+        wait_for(lambda: _device(client, auth, status="unregistered"), 10, "the device kept after it left")
+
+
+def _device(client: TestClient, auth: dict[str, str], **wanted: Any) -> dict[str, Any] | None:
+    devices = client.get("/api/v1/gb/devices", headers=auth).json()
+    found = [d for d in devices if d["device_id"] == DEVICE and all(d[k] == v for k, v in wanted.items())]
+    return found[0] if found else None
+
+
+def _event(client: TestClient, auth: dict[str, str]) -> dict[str, Any] | None:
+    events = client.get("/api/v1/events", params={"limit": 10}, headers=auth).json()
+    alarms = [event for event in events if event["type"] == "device.alarm"]
+    return alarms[0] if alarms else None
+
+
+def _records_and_decodes(client: TestClient, auth: dict[str, str], camera_id: str) -> None:
+    plan = {"recording": {"mode": "continuous", "retention_days": 7}}
+    assert client.patch(f"/api/v1/cameras/{camera_id}", json=plan, headers=auth).status_code == 200
+    now = datetime.now(UTC)
+    window = {"start": (now - timedelta(minutes=5)).isoformat(), "end": (now + timedelta(minutes=5)).isoformat()}
+
+    def segments() -> list[dict[str, Any]] | None:
+        found = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=window, headers=auth).json()
+        return found["segments"] if len(found["segments"]) >= 2 else None
+
+    first = wait_for(segments, 30, "two recorded segments")[0]
+    base = f"/api/v1/cameras/{camera_id}/segments/{first['id']}"
+    data = client.get(f"{base}/init.mp4", headers=auth).content + client.get(f"{base}/media.m4s", headers=auth).content
+    with av.open(io.BytesIO(data), "r") as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) >= 15, "two seconds at 12.5 fps"
+    assert (frames[0].width, frames[0].height) == (768, 432)
