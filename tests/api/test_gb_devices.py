@@ -137,3 +137,76 @@ def _records_and_decodes(client: TestClient, auth: dict[str, str], camera_id: st
         frames = list(container.decode(video=0))
     assert len(frames) >= 15, "two seconds at 12.5 fps"
     assert (frames[0].width, frames[0].height) == (768, 432)
+
+
+def test_device_recordings_are_listed_and_played_back_over_hls(gb_runtime: Runtime, footage: Path) -> None:
+    app = create_app(gb_runtime.settings, gb_runtime.services, workers=[SipWorker(gb_runtime.services.gb)])
+    with TestClient(app) as client:
+        token = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        port = gb_runtime.services.gb.port
+        assert port
+        device = SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS[:1])
+        device.recordings = [
+            ("2026-11-29T08:00:00", "2026-11-29T08:30:00"),
+            ("2026-11-29T09:00:00", "2026-11-29T09:10:00"),
+            ("2026-11-29T10:00:00", "2026-11-29T10:05:00"),
+        ]
+        with device:
+            camera_id = CHANNELS[0].channel_id
+            wait_for(lambda: _device(client, auth, channels=1), 15, "the device and its catalog")
+            day = {"start": "2026-11-29T00:00:00+08:00", "end": "2026-11-30T00:00:00+08:00", "source": "device"}
+            listed = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=day, headers=auth)
+            assert listed.status_code == 200, listed.text
+            kept = listed.json()["device_recordings"]
+            assert [(r["start"], r["type"]) for r in kept] == [
+                ("2026-11-29T00:00:00Z", "time"),
+                ("2026-11-29T01:00:00Z", "time"),
+                ("2026-11-29T02:00:00Z", "time"),
+            ], "three recordings from two MESSAGEs, device local time (Asia/Shanghai) read as UTC+8"
+
+            asked = {"start": "2026-11-29T08:00:00+08:00", "end": "2026-11-29T08:00:10+08:00", "source": "device"}
+            playlist = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth)
+            assert playlist.status_code == 200, playlist.text
+            playback_id = playlist.headers["X-Playback-Id"]
+            offer = device.invites[-1]
+            assert (offer.kind, offer.end - offer.start) == ("Playback", 10)
+            assert offer.ssrc.startswith("1"), "1: playback"
+            paused = client.post(
+                f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
+                json={"action": "pause"},
+                headers=auth,
+            )
+            assert paused.status_code == 204, paused.text
+            assert device.infos[-1].startswith("PAUSE RTSP/1.0")
+            faster = client.post(f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
+                                 json={"action": "scale", "value": 2}, headers=auth)  # fmt: skip
+            assert faster.status_code == 204
+            assert "Scale: 2" in device.infos[-1]
+
+            def ended() -> str | None:
+                again = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).text
+                return again if "#EXT-X-ENDLIST" in again else None
+
+            text = wait_for(ended, 30, "the playback to end with the range")
+            assert (
+                client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).headers[
+                    "X-Playback-Id"
+                ]
+                == playback_id
+            ), "the same playback while it is kept"
+            lines = text.splitlines()
+            init = next(line.split('"')[1] for line in lines if line.startswith("#EXT-X-MAP"))
+            segments = [line for line in lines if line.endswith(".m4s")]
+            base = f"/api/v1/cameras/{camera_id}/"
+            data = client.get(base + init, headers=auth).content
+            data += b"".join(client.get(base + segment, headers=auth).content for segment in segments)
+            with av.open(io.BytesIO(data), "r") as container:
+                frames = sum(1 for _ in container.decode(video=0))
+            assert 115 <= frames <= 127, "ten seconds at 12.5 fps"
+            missing = client.get(f"{base}device-playback/not-an-id/0.m4s", headers=auth)
+            assert missing.status_code == 404
+        with session_factory(gb_runtime.engine)() as db:
+            actions = [(r.action, r.outcome) for r in AuditRepository(db).recent(None)]
+        assert ("playback", "ok") in actions
+        assert ("playback.control", "ok") in actions

@@ -53,6 +53,9 @@ class SimulatedDevice:
     behaviour: DeviceBehaviour = field(default_factory=DeviceBehaviour)
     controls: list[dict[str, str]] = field(default_factory=list)
     invites: list[sdp.MediaOffer] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
+    recordings: list[tuple[str, str]] = field(default_factory=list)
+    """(start, end) local times of the recordings it keeps, as RecordInfo answers them (two per MESSAGE)."""
     byes: int = 0
     sent_bytes: int = 0
     registered: threading.Event = field(default_factory=threading.Event)
@@ -135,6 +138,8 @@ class SimulatedDevice:
                 info = {"DeviceName": "东门NVR", "Manufacturer": "Sim", "Model": "NVR-8", "Firmware": "V1.0",
                         "Channel": str(len(self.channels)), "Result": "OK"}  # fmt: skip
                 self._request("MESSAGE", manscdp.write("Response", "DeviceInfo", body.sn, self.device_id, info))
+            elif body.cmd_type == "RecordInfo":
+                self._record_info(body)
             elif body.cmd_type == "DeviceControl":
                 self.controls.append({"channel": body.device_id, **body.fields})
         elif request.method == "INVITE":
@@ -143,8 +148,9 @@ class SimulatedDevice:
             self.byes += 1
             self._media_stop.set()
             self._send(response(request, 200, "OK").encode())
-        elif request.method == "ACK":
-            pass
+        elif request.method == "INFO":
+            self.infos.append(request.body.decode())
+            self._send(response(request, 200, "OK").encode())
 
     def _catalog(self, sn: str) -> None:
         step = self.behaviour.items_per_message
@@ -155,6 +161,21 @@ class SimulatedDevice:
                 f'<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>{sn}</SN>'
                 f"\r\n<DeviceID>{self.device_id}</DeviceID>\r\n<SumNum>{len(self.channels)}</SumNum>\r\n"
                 f'<DeviceList Num="{len(part)}">{items}</DeviceList>\r\n</Response>\r\n'
+            )
+            self._request("MESSAGE", text.encode("gb18030"))
+
+    def _record_info(self, query: manscdp.Manscdp) -> None:
+        for start in range(0, len(self.recordings), 2):
+            part = self.recordings[start : start + 2]
+            items = "".join(
+                f"<Item><DeviceID>{query.device_id}</DeviceID><Name>rec</Name><StartTime>{begin}</StartTime>"
+                f"<EndTime>{end}</EndTime><Secrecy>0</Secrecy><Type>time</Type></Item>"
+                for begin, end in part
+            )
+            text = (
+                f'<?xml version="1.0" encoding="GB2312"?>\r\n<Response><CmdType>RecordInfo</CmdType><SN>{query.sn}'
+                f"</SN><DeviceID>{query.device_id}</DeviceID><SumNum>{len(self.recordings)}</SumNum>"
+                f'<RecordList Num="{len(part)}">{items}</RecordList></Response>\r\n'
             )
             self._request("MESSAGE", text.encode("gb18030"))
 
@@ -184,17 +205,21 @@ class SimulatedDevice:
             threading.Thread(target=self._stream, args=(offer,), daemon=True).start()
 
     def _stream(self, offer: sdp.MediaOffer) -> None:
-        """The clip in a loop, paced in real time, until BYE."""
+        """The clip in a loop, paced in real time, until BYE; a playback plays the range's length of it once."""
         sender = MediaSender(offer.host, offer.port, offer.transport, int(offer.ssrc))
         started, offset = time.monotonic(), 0
         try:
             while not self._media_stop.is_set():
                 for data, pts, key in self._units:
+                    if offer.kind == "Playback" and pts >= (offer.end - offer.start) * 90_000:
+                        return  # the range is sent
                     delay = started + (pts + offset) / 90_000 - time.monotonic()
                     if delay > 0 and self._media_stop.wait(delay):
                         return
                     sender.send(data, pts + offset, keyframe=key)
                     self.sent_bytes = sender.sent_bytes
+                if offer.kind == "Playback":
+                    return
                 offset += self._units[-1][1] + 3600
         except OSError:
             return

@@ -71,9 +71,13 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         cameras_router(services.cameras, services.inventory, services.recordings, services.analysis, max_mb),
         dependencies=guarded,
     )
-    media_guarded = [Depends(media_user_dependency(services.accounts))]
+    media_user = media_user_dependency(services.accounts)
+    media_guarded = [Depends(media_user)]
     api.include_router(
-        camera_media_router(services.recordings, services.health, services.quality), dependencies=media_guarded
+        camera_media_router(
+            services.recordings, services.health, services.quality, services.gb, services.device_playback, media_user
+        ),
+        dependencies=media_guarded,
     )
     api.include_router(live_hls_router(services.live), dependencies=media_guarded)
     api.include_router(live_router(services.accounts, services.live))  # authenticates in its first message

@@ -133,6 +133,7 @@ def _serve(runtime: Runtime) -> None:
             Job("health alerts", 60.0, services.health.clear_calm_alerts),
             Job("quality diagnosis", settings.quality.interval_s, services.quality.diagnose_all),
             Job("live playlists", 5.0, services.live.tend),
+            Job("device playbacks", 5.0, services.device_playback.tend),
         ]
     )
     workers: list[BackgroundWorker] = [

@@ -24,6 +24,7 @@ from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
 from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -91,7 +92,8 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         ),
         tracks=tracks,
         search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
-        gb=GbService(gb, sessions, cameras, events, sip),
+        gb=GbService(gb, sessions, cameras, events, sip, ZoneInfo(settings.recordings.timezone)),
+        device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -60,20 +60,22 @@ class LiveHls(RelayFollower):
         self._current: _Open | None = None
         """The segment being filled (only the follower's thread touches it)."""
 
-    def wait_ready(self, timeout_s: float) -> bool:
-        """Wait until the playlist has ``READY_SEGMENTS`` segments; False when they did not come in time (or the
-        stream ended)."""
+    def wait_ready(self, timeout_s: float, segments: int = READY_SEGMENTS) -> bool:
+        """Wait until the playlist has ``segments`` segments; False when they did not come in time (or the stream
+        ended)."""
         deadline = time.monotonic() + timeout_s
         with self._lock:
-            while len(self._segments) < min(READY_SEGMENTS, self._window):
+            while len(self._segments) < min(segments, self._window):
                 left = deadline - time.monotonic()
                 if left <= 0 or not self.running:
                     return False
                 self._lock.wait(min(left, 0.2))
             return True
 
-    def playlist(self, query: str = "") -> str:
-        """The media playlist; ``query`` (e.g. ``?access_token=…``) is added to every URI in it."""
+    def playlist(self, query: str = "", prefix: str = "live", *, event: bool = False) -> str:
+        """The media playlist; ``query`` (e.g. ``?access_token=…``) is added to every URI in it, which are
+        ``prefix/…`` relative to the playlist. ``event``: a recording being played, whose playlist only grows
+        (players start at its beginning). Once the stream has ended the playlist says so (``#EXT-X-ENDLIST``)."""
         with self._lock:
             segments = list(self._segments)
             first_discontinuity = self._dropped_discontinuities
@@ -86,15 +88,19 @@ class LiveHls(RelayFollower):
             f"#EXT-X-DISCONTINUITY-SEQUENCE:{first_discontinuity}",
             "#EXT-X-INDEPENDENT-SEGMENTS",
         ]
+        if event:
+            lines.insert(2, "#EXT-X-PLAYLIST-TYPE:EVENT")
         generation = None
         for segment in segments:
             if segment.generation != generation:
                 if generation is not None:
                     lines.append("#EXT-X-DISCONTINUITY")
-                lines.append(f'#EXT-X-MAP:URI="live/init-{segment.generation}.mp4{query}"')
+                lines.append(f'#EXT-X-MAP:URI="{prefix}/init-{segment.generation}.mp4{query}"')
                 generation = segment.generation
             lines.append(f"#EXTINF:{segment.duration_s:.3f},")
-            lines.append(f"live/{segment.sequence}.m4s{query}")
+            lines.append(f"{prefix}/{segment.sequence}.m4s{query}")
+        if not self.running:
+            lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
 
     def init(self, generation: int) -> bytes:
@@ -135,6 +141,7 @@ class LiveHls(RelayFollower):
             current.last_s = max(current.last_s, _seconds(packet))
 
     def ended(self) -> None:
+        self._close(None)  # the last segment is whole: the stream ended after it
         with self._lock:
             self._lock.notify_all()
 

@@ -14,9 +14,10 @@ from sharpeyes.core.media import EncodedPacket, StreamInfo
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
 GB_SCHEME = "gb28181"
-"""``gb28181://DEVICE_ID/CHANNEL_ID``: a channel of a device registered over GB/T 28181."""
+"""``gb28181://DEVICE_ID/CHANNEL_ID``: a channel of a device registered over GB/T 28181 (live), or with
+``?start=UNIX&end=UNIX`` the device's own recording of that range (playback)."""
 SCHEMES = NETWORK_SCHEMES | {"file", GB_SCHEME}
-_GB_URL = re.compile(r"^gb28181://(\d{20})/(\d{20})/?$", re.I)
+_GB_URL = re.compile(r"^gb28181://(\d{20})/(\d{20})/?(?:\?start=(\d{1,12})&end=(\d{1,12}))?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,15 @@ def gb_channel(url: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def gb_url(device_id: str, channel_id: str) -> str:
-    return f"{GB_SCHEME}://{device_id}/{channel_id}"
+def gb_range(url: str) -> tuple[int, int] | None:
+    """(start, end) Unix seconds of a ``gb28181://`` playback URL; None for live."""
+    match = _GB_URL.match(url)
+    return (int(match.group(3)), int(match.group(4))) if match and match.group(3) else None
+
+
+def gb_url(device_id: str, channel_id: str, playback: tuple[int, int] | None = None) -> str:
+    suffix = f"?start={playback[0]}&end={playback[1]}" if playback else ""
+    return f"{GB_SCHEME}://{device_id}/{channel_id}{suffix}"
 
 
 SourceOpener = Callable[[str, SourceOptions], PacketSource]

@@ -11,6 +11,7 @@ from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
 from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
@@ -40,3 +41,4 @@ class Services:
     tracks: TrackService
     search: SearchService
     gb: GbService
+    device_playback: DevicePlaybackService

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,6 +61,17 @@ class DeviceView:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceRecording:
+    """One recording a device keeps of a channel (its own storage: an NVR's disk, a camera's card)."""
+
+    start: datetime
+    end: datetime
+    type: str
+    """time (continuous), alarm, manual…, as the device says."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelView:
     channel: GbChannel
     camera_id: str | None
@@ -74,8 +86,11 @@ class GbService:
         cameras: CameraService,
         events: EventService,
         server: SipServer | None,
+        timezone: ZoneInfo,
     ) -> None:
+        """``timezone``: the devices' local time (MANSCDP times carry no offset)."""
         self._settings = settings
+        self._timezone = timezone
         self._sessions = sessions
         self._cameras = cameras
         self._events = events
@@ -141,18 +156,48 @@ class GbService:
             logger.warning("device %s: catalog incomplete, %d items kept", device_id, len(channels))
         return await asyncio.to_thread(self.channels, device_id)
 
+    async def device_recordings(self, camera_id: str, start: datetime, end: datetime) -> list[DeviceRecording]:
+        """The recordings the camera's device keeps between ``start`` and ``end`` (RecordInfo, every type; the
+        answer may come in several parts)."""
+        server = self._require_server()
+        device_id, channel_id = await self._channel_of(camera_id)
+        local = {"StartTime": _local(start, self._timezone), "EndTime": _local(end, self._timezone)}
+        try:
+            answer = await server.query(
+                device_id, "RecordInfo", {**local, "Secrecy": "0", "Type": "all"}, to=channel_id
+            )
+        except DeviceAbsent as err:
+            raise UnavailableError(f"{err} / 设备不在线", code="device_offline") from err
+        except (NoAnswer, Refused) as err:
+            raise UnavailableError(f"{err} / 设备未返回录像列表", code="device_no_answer") from err
+        found = []
+        for part in answer.parts:
+            listed = part.root.find("RecordList") if part.root is not None else None
+            for item in listed if listed is not None else ():
+                values = {child.tag: (child.text or "").strip() for child in item}
+                begins = _parse_local(values.get("StartTime", ""), self._timezone)
+                ends = _parse_local(values.get("EndTime", ""), self._timezone)
+                if begins is not None and ends is not None and ends > begins:
+                    kind, name = values.get("Type", "")[:16], values.get("Name", "")[:64]
+                    found.append(DeviceRecording(begins, ends, kind, name))
+        return sorted(found, key=lambda recording: recording.start)
+
+    async def _channel_of(self, camera_id: str) -> tuple[str, str]:
+        camera = await asyncio.to_thread(self._cameras.get, camera_id)
+        ids = gb_channel(camera.source_url or "")
+        if ids is None:
+            raise InvalidInputError(
+                f"camera {camera_id} is not a GB/T 28181 channel: only its device could answer that", code="not_gb"
+            )
+        return ids
+
     async def ptz(self, username: str, camera_id: str, action: str, speed: float, preset: int | None) -> None:
         """Move, zoom or stop a GB/T 28181 camera, or set/call/delete one of its presets; audited either way."""
         server = self._require_server()
         data: dict[str, Any] = {"camera_id": camera_id, "action": action, "speed": speed, "preset": preset}
         try:
             command = _ptz_command(action, speed, preset)
-            camera = await asyncio.to_thread(self._cameras.get, camera_id)
-            ids = gb_channel(camera.source_url or "")
-            if ids is None:
-                raise InvalidInputError(
-                    f"camera {camera_id} is not a GB/T 28181 channel: PTZ goes through its device", code="no_ptz"
-                )
+            ids = await self._channel_of(camera_id)
             try:
                 await server.control(ids[0], ids[1], {"PTZCmd": command})
             except DeviceAbsent as err:
@@ -331,6 +376,17 @@ def _area_code(civil_code: str, areas: AreaRepository) -> str | None:
         return None
     candidates = [civil_code, civil_code[:6], civil_code[:4] + "00"]
     return next((code for code in candidates if len(code) in (6, 9, 12) and areas.get(code) is not None), None)
+
+
+def _local(moment: datetime, timezone: ZoneInfo) -> str:
+    return moment.astimezone(timezone).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _parse_local(text: str, timezone: ZoneInfo) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone).astimezone(UTC)
+    except ValueError:
+        return None
 
 
 def _ptz_command(action: str, speed: float, preset: int | None) -> str:

@@ -1,27 +1,51 @@
-"""Per-camera media answers: health, recorded video, HLS playback over it, and clips."""
+"""Per-camera media answers: health, recorded video, HLS playback over it (the platform's recordings, or the
+device's own with ``source=device``), and clips."""
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, Problem
 from sharpeyes.api.schemas.health import HealthOut, QualityOut
-from sharpeyes.api.schemas.recordings import GapOut, RecordingsOut, SegmentOut
+from sharpeyes.api.schemas.recordings import (
+    DeviceRecordingOut,
+    GapOut,
+    PlaybackControlIn,
+    RecordingsOut,
+    SegmentOut,
+)
 from sharpeyes.api.tokens import token_query
+from sharpeyes.services.accounts import User
+from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 
 Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-11-29T08:00:00+08:00.")]
 End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
+Source = Annotated[
+    Literal["platform", "device"],
+    Query(description="platform: what this platform recorded; device: what the camera's GB/T 28181 device keeps."),
+]
 
 
-def camera_media_router(recordings: RecordingService, health: HealthService, quality: QualityService) -> APIRouter:
+def camera_media_router(
+    recordings: RecordingService,
+    health: HealthService,
+    quality: QualityService,
+    gb: GbService,
+    device_playback: DevicePlaybackService,
+    media_user: Callable[..., User],
+) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["recordings"], responses=PROBLEM_RESPONSES)
+    no_store = {"Cache-Control": "no-store"}
 
     @router.get("/health", tags=["health"])
     def camera_health(
@@ -36,8 +60,19 @@ def camera_media_router(recordings: RecordingService, health: HealthService, qua
         return QualityOut.from_result(quality.diagnose(camera_id))
 
     @router.get("/recordings")
-    def list_recordings(camera_id: str, start: Start, end: End) -> RecordingsOut:
-        found = recordings.recordings(camera_id, start, end)
+    async def list_recordings(camera_id: str, start: Start, end: End, source: Source = "platform") -> RecordingsOut:
+        """Recorded segments and gaps (``source=platform``), or the recordings the camera's device keeps
+        (``source=device``: asked of the device with RecordInfo, in ``device_recordings``)."""
+        if source == "device":
+            kept = await gb.device_recordings(camera_id, start, end)
+            return RecordingsOut(
+                segments=[],
+                gaps=[],
+                device_recordings=[
+                    DeviceRecordingOut(start=r.start, end=r.end, type=r.type, name=r.name) for r in kept
+                ],
+            )
+        found = await asyncio.to_thread(recordings.recordings, camera_id, start, end)
         return RecordingsOut(
             segments=[
                 SegmentOut(id=s.id, start=s.start, end=s.end, bytes=s.bytes, legal_hold=s.legal_hold)
@@ -51,12 +86,36 @@ def camera_media_router(recordings: RecordingService, health: HealthService, qua
         camera_id: str,
         start: Start,
         end: End,
+        user: Annotated[User, Depends(media_user)],
+        source: Source = "platform",
         access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
     ) -> Response:
-        """HLS VOD over the recorded fMP4 segments; gaps are skipped with discontinuities."""
+        """HLS VOD over the recorded fMP4 segments; gaps are skipped with discontinuities. With ``source=device``
+        the camera's device plays its own recording of the range: the playlist grows as it arrives and ends with
+        it (steer it with ``device-playback/{id}/control``)."""
+        if source == "device":
+            playback_id = device_playback.start(user.username, camera_id, start, end)
+            text = device_playback.playlist(camera_id, playback_id, token_query(access_token))
+            return Response(text, media_type=HLS_TYPE, headers={**no_store, "X-Playback-Id": playback_id})
         segment_url = "segments/{id}/{part}" + token_query(access_token)  # relative to the playlist
         text = recordings.playlist(camera_id, start, end, segment_url)
-        return Response(text, media_type=HLS_TYPE, headers={"Cache-Control": "no-store"})
+        return Response(text, media_type=HLS_TYPE, headers=no_store)
+
+    @router.get("/device-playback/{playback_id}/init-{generation}.mp4", response_class=Response)
+    def device_init(camera_id: str, playback_id: str, generation: int) -> Response:
+        return Response(device_playback.init(camera_id, playback_id, generation), media_type="video/mp4")
+
+    @router.get("/device-playback/{playback_id}/{sequence}.m4s", response_class=Response)
+    def device_segment(camera_id: str, playback_id: str, sequence: int) -> Response:
+        return Response(device_playback.segment(camera_id, playback_id, sequence), media_type="video/mp4")
+
+    @router.post("/device-playback/{playback_id}/control", status_code=204, response_class=Response)
+    def device_control(
+        camera_id: str, playback_id: str, body: PlaybackControlIn, user: Annotated[User, Depends(media_user)]
+    ) -> None:
+        """Pause, resume, seek (``value``: seconds from the range's start) or change speed (``value``: 0.25–8)
+        of a device playback; the device is told in a MANSRTSP INFO."""
+        device_playback.control(user.username, camera_id, playback_id, body.action, body.value)
 
     @router.get("/segments/{segment_id}/{part}", response_class=Response)
     def segment_part(camera_id: str, segment_id: int, part: str) -> Response:

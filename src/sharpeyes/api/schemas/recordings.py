@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +66,23 @@ class GapOut(BaseModel):
     reason: str
 
 
+class DeviceRecordingOut(BaseModel):
+    start: datetime
+    end: datetime
+    type: str
+    name: str
+
+
 class RecordingsOut(BaseModel):
     segments: list[SegmentOut]
     gaps: list[GapOut]
+    device_recordings: list[DeviceRecordingOut] = Field(
+        default_factory=list, description="With source=device: the recordings the camera's device keeps."
+    )
+
+
+class PlaybackControlIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["pause", "resume", "seek", "scale"]
+    value: float | None = Field(None, description="seek: seconds from the range's start; scale: speed 0.25–8.")

@@ -176,17 +176,24 @@ class SipServer:
     # -- asking devices ----------------------------------------------------------------------------------------
 
     async def query(
-        self, device_id: str, cmd_type: str, extra: dict[str, str] | None = None, timeout_s: float = REQUEST_TIMEOUT_S
+        self,
+        device_id: str,
+        cmd_type: str,
+        extra: dict[str, str] | None = None,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        *,
+        to: str | None = None,
     ) -> Answer:
-        """Send a Query and gather its Response parts: all of them, or those that came before a gap of
-        ``ANSWER_GAP_S`` (``complete`` False). ``NoAnswer`` when no part came within ``timeout_s``."""
+        """Send a Query (about ``to``, one of its channels, or the device itself) and gather its Response parts:
+        all of them, or those that came before a gap of ``ANSWER_GAP_S`` (``complete`` False). ``NoAnswer`` when
+        no part came within ``timeout_s``."""
         peer = self._peer(device_id)
         self._sn = self._sn % 999_999 + 1
         sn = str(self._sn)
         key = (device_id, sn)
         collecting = self._collecting[key] = _Collecting([], arrived=asyncio.Event())
         try:
-            body = manscdp.write("Query", cmd_type, sn, device_id, extra)
+            body = manscdp.write("Query", cmd_type, sn, to or device_id, extra)
             await self._ask(self._requests.new("MESSAGE", peer, self._local(peer), body=body), peer, cmd_type)
             wait_s = timeout_s
             while collecting.total is None or collecting.items < collecting.total:

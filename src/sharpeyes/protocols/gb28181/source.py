@@ -26,7 +26,15 @@ from sharpeyes.protocols.gb28181 import sdp
 from sharpeyes.protocols.gb28181.receiver import MediaReceiver
 from sharpeyes.protocols.gb28181.requests import Dialog, NoAnswer
 from sharpeyes.protocols.gb28181.server import DeviceAbsent, Refused, SipServer
-from sharpeyes.protocols.sources import GB_SCHEME, PacketSource, SourceOpener, SourceOptions, gb_channel, open_source
+from sharpeyes.protocols.sources import (
+    GB_SCHEME,
+    PacketSource,
+    SourceOpener,
+    SourceOptions,
+    gb_channel,
+    gb_range,
+    open_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +53,9 @@ class GbSource(_AvSource):
         *,
         invite_timeout_s: float,
         media_timeout_s: float,
+        playback: tuple[int, int] | None = None,
     ) -> None:
+        """``playback``: the (start, end) Unix seconds of the device's recording to play instead of live video."""
         super().__init__()
         self._server = server
         self._device_id = device_id
@@ -56,6 +66,8 @@ class GbSource(_AvSource):
         self._receiver: MediaReceiver | None = None
         self._dialog: Dialog | None = None
         self._pipe: _Pipe | None = None
+        self._playback = playback
+        self._rtsp_cseq = 0
 
     def open(self) -> StreamInfo:
         device = self._server.device(self._device_id)
@@ -67,13 +79,16 @@ class GbSource(_AvSource):
         transport = "TCP" if self._options.rtsp_transport == "tcp" else "UDP"
         receiver = self._receiver = MediaReceiver(self._server.bind_host, transport, label=self._channel_id)
         host = self._server.local_host(device.host)
+        start, end = self._playback or (0, 0)
         offer = sdp.MediaOffer(
-            "Play",
+            "Playback" if self._playback else "Play",
             self._channel_id,
             host,
             receiver.port,
             transport,
-            sdp.ssrc(self._server.domain, playback=False, serial=next(_serials)),
+            sdp.ssrc(self._server.domain, playback=self._playback is not None, serial=next(_serials)),
+            start,
+            end,
         )
         self._dialog = self._invite(offer)
         first = receiver.read(self._media_timeout_s)
@@ -93,12 +108,28 @@ class GbSource(_AvSource):
         time_base = self._info().time_base
         for packet in self._demux(self._options.read_timeout_s):
             yield self._packet(packet, time_base)
+        if self._playback is not None:  # a device stops sending at the end of the range (then says MediaStatus 121)
+            raise SourceEndedError(f"device {self._device_id} has sent the recording", code="stream_ended")
         if self._pipe is not None and self._pipe.silent:
             raise SourceStalledError(
                 f"media from device {self._device_id} stopped: nothing for {self._options.read_timeout_s:g} s",
                 code="stalled",
             )
         raise SourceEndedError(f"device {self._device_id} ended the stream", code="stream_ended")
+
+    def control(self, command: str, header: str = "") -> None:
+        """Steer a playback (MANSRTSP in an INFO): ``PLAY`` (resume, or with ``Range: npt=N-`` seek, or with
+        ``Scale: 2.0`` speed) or ``PAUSE``. ``SourceError`` when the device refuses or is silent."""
+        dialog = self._dialog
+        if dialog is None or self._playback is None:
+            raise SourceError("not a playback in progress", code="not_playing")
+        self._rtsp_cseq += 1
+        lines = [f"{command} RTSP/1.0", f"CSeq: {self._rtsp_cseq}"] + ([header] if header else [])
+        body = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+        try:
+            self._run(self._server.info(dialog, body))
+        except (NoAnswer, Refused, DeviceAbsent) as err:
+            raise SourceError(f"the device did not take {command}: {err}", code="control_failed") from None
 
     def close(self) -> None:
         super().close()
@@ -182,6 +213,7 @@ def opener(server: SipServer | None, invite_timeout_s: float, media_timeout_s: f
         ids = gb_channel(url) if url.lower().startswith(GB_SCHEME) else None
         if server is None or ids is None:
             return open_source(url, options)
-        return GbSource(server, *ids, options, invite_timeout_s=invite_timeout_s, media_timeout_s=media_timeout_s)
+        return GbSource(server, *ids, options, invite_timeout_s=invite_timeout_s, media_timeout_s=media_timeout_s,
+                        playback=gb_range(url))  # fmt: skip
 
     return open_any
