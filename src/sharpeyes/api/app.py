@@ -88,7 +88,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user), dependencies=guarded)
-    api.include_router(gb_router(services.gb, current_user), dependencies=guarded)
+    api.include_router(gb_router(services.gb, services.cascade, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
 

@@ -142,7 +142,7 @@ def _serve(runtime: Runtime) -> None:
         coverage,
         MqttPublisher(settings.mqtt, services.events),
         AnalysisRunner(services.analysis),
-        SipWorker(services.gb),
+        SipWorker(services.gb, services.cascade),
     ]
     web = create_app(settings, services, workers=workers)
     config = uvicorn.Config(

@@ -24,6 +24,7 @@ from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
 from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_cascade import CascadeService
 from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
@@ -94,6 +95,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
         gb=GbService(gb, sessions, cameras, events, sip, ZoneInfo(settings.recordings.timezone)),
         device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live),
+        cascade=CascadeService(gb, sessions, streams, sip),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -1,4 +1,5 @@
-"""GB/T 28181 devices and lower platforms registered to this platform, and the items of their catalogs."""
+"""GB/T 28181 devices and lower platforms registered to this platform, the items of their catalogs, and the
+superior platforms this one registers with."""
 
 from __future__ import annotations
 
@@ -54,3 +55,21 @@ class GbDevice:
     first_seen_at: datetime
     last_seen_at: datetime
     channels: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSuperior:
+    """A superior platform as configured: where it is, the password it expects, and what it is offered (the
+    cameras named, and those of the areas named with their subtrees; both empty: every GB/T 28181 camera)."""
+
+    superior_id: str
+    domain: str
+    host: str
+    port: int
+    transport: str
+    password: str
+    expires: int
+    keepalive_s: float
+    camera_ids: list[str]
+    area_codes: list[str]
+    created_at: datetime

@@ -11,6 +11,7 @@ from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
 from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_cascade import CascadeService
 from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
@@ -42,3 +43,4 @@ class Services:
     search: SearchService
     gb: GbService
     device_playback: DevicePlaybackService
+    cascade: CascadeService

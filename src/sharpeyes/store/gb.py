@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
-from sharpeyes.core.gb_devices import GbChannel, GbDevice
-from sharpeyes.store.models import GbChannelRow, GbDeviceRow
+from sharpeyes.core.gb_devices import GbChannel, GbDevice, StoredSuperior
+from sharpeyes.store.models import GbChannelRow, GbDeviceRow, GbSuperiorRow
 
 _CHANNEL_FIELDS = tuple(GbChannel.__dataclass_fields__)
 
@@ -65,6 +65,45 @@ class GbRepository:
         self._db.execute(delete(GbChannelRow).where(GbChannelRow.device_id == device_id))
         latest = {channel.channel_id: channel for channel in channels}
         self._db.add_all(GbChannelRow(**asdict(channel)) for channel in latest.values())
+
+
+class SuperiorRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def all(self) -> list[StoredSuperior]:
+        return [_superior(row) for row in self._db.scalars(select(GbSuperiorRow).order_by(GbSuperiorRow.superior_id))]
+
+    def get(self, superior_id: str) -> StoredSuperior | None:
+        row = self._db.get(GbSuperiorRow, superior_id)
+        return _superior(row) if row is not None else None
+
+    def put(self, superior: StoredSuperior) -> None:
+        """Add it, or replace the one with its id."""
+        self._db.merge(GbSuperiorRow(**asdict(superior)))
+
+    def delete(self, superior_id: str) -> bool:
+        row = self._db.get(GbSuperiorRow, superior_id)
+        if row is None:
+            return False
+        self._db.delete(row)
+        return True
+
+
+def _superior(row: GbSuperiorRow) -> StoredSuperior:
+    return StoredSuperior(
+        superior_id=row.superior_id,
+        domain=row.domain,
+        host=row.host,
+        port=row.port,
+        transport=row.transport,
+        password=row.password,
+        expires=row.expires,
+        keepalive_s=row.keepalive_s,
+        camera_ids=list(row.camera_ids),
+        area_codes=list(row.area_codes),
+        created_at=as_utc(row.created_at),
+    )
 
 
 def _device(row: GbDeviceRow, channels: int) -> GbDevice:

@@ -279,3 +279,21 @@ class GbChannelRow(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16))
     ptz_type: Mapped[int | None] = mapped_column()
+
+
+class GbSuperiorRow(Base):
+    """A superior platform this platform registers with (cascade up), and the cameras offered to it."""
+
+    __tablename__ = "gb_superiors"
+
+    superior_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(10))
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column()
+    transport: Mapped[str] = mapped_column(String(3))
+    password: Mapped[str] = mapped_column(String(128))
+    expires: Mapped[int] = mapped_column()
+    keepalive_s: Mapped[float] = mapped_column(Float)
+    camera_ids: Mapped[list[str]] = mapped_column(JSON)
+    area_codes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

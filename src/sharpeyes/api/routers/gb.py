@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
-from sharpeyes.api.schemas.gb import GbChannelOut, GbDeviceOut, PtzIn
+from sharpeyes.api.schemas.gb import GbChannelOut, GbDeviceOut, PtzIn, SuperiorIn, SuperiorOut
 from sharpeyes.services.accounts import User
 from sharpeyes.services.gb import GbService
+from sharpeyes.services.gb_cascade import CascadeService, SuperiorDraft
 
 
-def gb_router(gb: GbService, current_user: Callable[..., User]) -> APIRouter:
+def gb_router(gb: GbService, cascade: CascadeService, current_user: Callable[..., User]) -> APIRouter:
     router = APIRouter(tags=["gb28181"], responses=PROBLEM_RESPONSES)
 
     @router.get("/gb/devices")
@@ -37,5 +38,23 @@ def gb_router(gb: GbService, current_user: Callable[..., User]) -> APIRouter:
         """Pan, tilt, zoom (``left`` … ``zoom_out``, then ``stop``) or set, call or delete a preset, on a GB/T 28181
         camera; every command, sent or refused, is written to the audit log."""
         await gb.ptz(user.username, camera_id, body.action, body.speed, body.preset)
+
+    @router.get("/gb/superiors")
+    async def superiors() -> list[SuperiorOut]:
+        """The superior platforms this one registers with (cascade up): whether it is registered, why not, and
+        which of our channels each is being sent."""
+        return [SuperiorOut.model_validate(view) for view in await cascade.superiors()]
+
+    @router.post("/gb/superiors", status_code=201)
+    async def add_superior(body: SuperiorIn, user: Annotated[User, Depends(current_user)]) -> SuperiorOut:
+        """Register with a superior platform (again, with these settings, when it exists) and offer it the cameras
+        named and those of the areas named; with neither, every GB/T 28181 camera. Audited."""
+        view = await cascade.add(user.username, SuperiorDraft(**body.model_dump()))
+        return SuperiorOut.model_validate(view)
+
+    @router.delete("/gb/superiors/{superior_id}", status_code=204, response_class=Response)
+    async def remove_superior(superior_id: str, user: Annotated[User, Depends(current_user)]) -> None:
+        """Unregister from it and forget it; what it was being sent stops. Audited."""
+        await cascade.remove(user.username, superior_id)
 
     return router

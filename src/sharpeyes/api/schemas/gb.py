@@ -69,3 +69,51 @@ class PtzIn(BaseModel):
     action: str = Field(description=f"One of: {', '.join(sorted(PTZ_ACTIONS))}.", max_length=20)
     speed: float = Field(0.5, ge=0.0, le=1.0, description="0–1 of the camera's fastest.")
     preset: int | None = Field(None, ge=1, le=255, description="The preset number, for preset_set/call/delete.")
+
+
+class SuperiorIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "superior_id": "34000000002000000001",
+                    "domain": "3400000000",
+                    "host": "10.1.1.1",
+                    "port": 5060,
+                    "transport": "UDP",
+                    "password": "…",
+                    "area_codes": ["340202"],
+                }
+            ]
+        },
+    )
+
+    superior_id: str = Field(pattern=r"^\d{20}$", description="The superior platform's 20-digit id.")
+    domain: str = Field(pattern=r"^\d{10}$", description="Its 10-digit SIP domain.")
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[0-9A-Za-z.:\-]+$")
+    port: int = Field(5060, ge=1, le=65535)
+    transport: Literal["UDP", "TCP"] = "UDP"
+    password: str = Field(min_length=1, max_length=128, description="The password it expects (kept, never shown).")
+    expires: int = Field(3600, ge=60, le=86_400, description="Registration lifetime asked for, seconds.")
+    keepalive_s: float = Field(60.0, ge=5, le=3600)
+    camera_ids: list[str] = Field(default_factory=list, max_length=100_000, description="Cameras offered to it.")
+    area_codes: list[str] = Field(
+        default_factory=list, max_length=10_000, description="Areas whose cameras (subtrees included) it is offered."
+    )
+
+
+class SuperiorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    superior_id: str
+    domain: str
+    host: str
+    port: int
+    transport: str
+    status: Literal["registering", "registered", "failed", "stopped"]
+    reason: str
+    camera_ids: list[str]
+    area_codes: list[str]
+    playing: list[str]
+    created_at: datetime

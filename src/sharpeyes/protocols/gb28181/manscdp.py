@@ -67,11 +67,11 @@ def parse(body: bytes) -> Manscdp:
 
 def write(kind: str, cmd_type: str, sn: str, device_id: str, extra: dict[str, str] | None = None) -> bytes:
     """A MANSCDP body in GB2312 (as the standard asks) with its first-level fields."""
-    parts = [f"<CmdType>{cmd_type}</CmdType>", f"<SN>{_escape(sn)}</SN>", f"<DeviceID>{_escape(device_id)}</DeviceID>"]
-    parts += [f"<{key}>{_escape(value)}</{key}>" for key, value in (extra or {}).items()]
+    parts = [f"<CmdType>{cmd_type}</CmdType>", f"<SN>{escape(sn)}</SN>", f"<DeviceID>{escape(device_id)}</DeviceID>"]
+    parts += [f"<{key}>{escape(value)}</{key}>" for key, value in (extra or {}).items()]
     text = f'<?xml version="1.0" encoding="GB2312"?>\r\n<{kind}>\r\n' + "\r\n".join(parts) + f"\r\n</{kind}>\r\n"
     return text.encode("gb18030")
 
 
-def _escape(value: str) -> str:
+def escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

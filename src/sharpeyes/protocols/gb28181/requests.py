@@ -69,14 +69,16 @@ class Requests:
         to_id: str | None = None,
         body: bytes = b"",
         content_type: str = MANSCDP,
+        to_domain: str | None = None,
     ) -> SipMessage:
-        """A request out of any dialog to ``to_id`` (default the device) at ``peer``."""
+        """A request out of any dialog to ``to_id`` (default the device) at ``peer``, in ``to_domain`` (default
+        this platform's)."""
         target = to_id or peer.device_id
         message = SipMessage(method=method, uri=f"sip:{target}@{peer.host}:{peer.port}")
         message.headers += [
             ("Via", _via(peer.transport, local)),
             ("From", f"<sip:{self._server_id}@{self._domain}>;tag={secrets.token_hex(5)}"),
-            ("To", f"<sip:{target}@{self._domain}>"),
+            ("To", f"<sip:{target}@{to_domain or self._domain}>"),
             ("Call-ID", f"{secrets.token_hex(10)}@{local[0]}"),
             ("CSeq", f"{next(self._cseq)} {method}"),
             ("Max-Forwards", "70"),
@@ -86,6 +88,14 @@ class Requests:
             message.headers.append(("Content-Type", content_type))
             message.body = body
         return message
+
+    def again(self, message: SipMessage, peer: Peer, local: tuple[str, int]) -> SipMessage:
+        """``message`` sent anew (after a challenge): same Call-ID and tags, the next CSeq, a fresh branch."""
+        method = message.method or ""
+        copy = SipMessage(method=method, uri=message.uri, headers=list(message.headers), body=message.body)
+        copy.set("Via", _via(peer.transport, local))
+        copy.set("CSeq", f"{next(self._cseq)} {method}")
+        return copy
 
     def in_dialog(self, method: str, dialog: Dialog, *, body: bytes = b"", content_type: str = "") -> SipMessage:
         """ACK, INFO or BYE inside ``dialog`` (ACK reuses the INVITE's CSeq number, the others take the next)."""

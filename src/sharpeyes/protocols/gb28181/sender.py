@@ -11,7 +11,16 @@ from sharpeyes.protocols.gb28181 import ps, rtp
 
 
 class MediaSender:
-    def __init__(self, host: str, port: int, transport: str, ssrc: int, *, connect_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        transport: str,
+        ssrc: int,
+        *,
+        bind_host: str = "",
+        connect_timeout_s: float = 5.0,
+    ) -> None:
         self._address = (host, port)
         self._transport = transport
         self._ssrc = ssrc
@@ -20,6 +29,9 @@ class MediaSender:
             self._socket = socket.create_connection(self._address, timeout=connect_timeout_s)
         else:
             self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._socket.bind((bind_host, 0))
+        self.local_port: int = self._socket.getsockname()[1]
+        """The port media leaves from (named in the SDP answer)."""
         self.sent_bytes = 0
 
     def send(self, access_unit: bytes, pts: int, *, keyframe: bool, codec: str = "h264") -> None:

@@ -32,6 +32,7 @@ from sharpeyes.protocols.gb28181.sip import (
     split_stream,
     user_of,
 )
+from sharpeyes.protocols.gb28181.upward import Cascade, Superior, SuperiorLink
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class SipServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._requests = Requests(settings.server_id, settings.domain)
         self._collecting: dict[tuple[str, str], _Collecting] = {}
+        self._superiors: dict[str, SuperiorLink] = {}
         self._sn = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         """The event loop it runs on (threads ask it through ``asyncio.run_coroutine_threadsafe``)."""
@@ -150,6 +152,8 @@ class SipServer:
         logger.info("GB/T 28181 SIP server on %s:%d (UDP and TCP), id %s", host, self.port, self._settings.server_id)
 
     async def stop(self) -> None:
+        for superior_id in list(self._superiors):
+            await self.remove_superior(superior_id)
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self._udp is not None:
@@ -172,6 +176,37 @@ class SipServer:
 
     def device(self, device_id: str) -> Device | None:
         return self._devices.get(device_id)
+
+    # -- superiors (cascade up) ------------------------------------------------------------------------------
+
+    def add_superior(self, superior: Superior, cascade: Cascade) -> SuperiorLink:
+        """Register with ``superior`` (and keep doing so) from now on; call on the server's loop."""
+        link = SuperiorLink(
+            superior,
+            cascade,
+            self._requests,
+            self._settings.server_id,
+            self._settings.domain,
+            lambda towards: (self.local_host(towards), self.port),
+            self._udp_send,
+        )
+        link.handle_incoming = self.handle
+        self._superiors[superior.superior_id] = link
+        link.start()
+        return link
+
+    async def remove_superior(self, superior_id: str) -> None:
+        link = self._superiors.pop(superior_id, None)
+        if link is not None:
+            await link.stop()
+
+    def superiors(self) -> list[SuperiorLink]:
+        return [self._superiors[key] for key in sorted(self._superiors)]
+
+    def _udp_send(self, data: bytes, address: tuple[str, int]) -> None:
+        if self._udp is None:
+            raise OSError("the SIP server is not running")
+        self._udp.sendto(data, address)
 
     # -- asking devices ----------------------------------------------------------------------------------------
 
@@ -314,6 +349,13 @@ class SipServer:
         if not message.is_request:
             if not self._requests.answered(message):
                 logger.debug("SIP answer from %s:%d matches no request (late or repeated)", host, port)
+            return
+        link = self._superiors.get(user_of(message.get("From")))
+        if link is not None:
+            handled = link.handle(message, send)
+            if handled is not None:
+                _via_received(handled, host, port)
+                send(handled.encode())
             return
         if message.method == "ACK":
             return  # nothing answers an ACK

@@ -1,4 +1,4 @@
-"""GB/T 28181 devices that registered, and their catalogs.
+"""GB/T 28181 devices that registered, their catalogs, and the superior platforms this one registers with.
 
 Revision ID: 0010
 Revises: 0009
@@ -47,9 +47,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("device_id", "channel_id", name=op.f("pk_gb_channels")),
     )
     op.create_index("ix_gb_channels_device_id", "gb_channels", ["device_id"])
+    op.create_table(
+        "gb_superiors",
+        sa.Column("superior_id", sa.String(length=20), nullable=False),
+        sa.Column("domain", sa.String(length=10), nullable=False),
+        sa.Column("host", sa.String(length=253), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("transport", sa.String(length=3), nullable=False),
+        sa.Column("password", sa.String(length=128), nullable=False),
+        sa.Column("expires", sa.Integer(), nullable=False),
+        sa.Column("keepalive_s", sa.Float(), nullable=False),
+        sa.Column("camera_ids", sa.JSON(), nullable=False),
+        sa.Column("area_codes", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("superior_id", name=op.f("pk_gb_superiors")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("gb_superiors")
     op.drop_index("ix_gb_channels_device_id", table_name="gb_channels")
     op.drop_table("gb_channels")
     op.drop_table("gb_devices")
