@@ -22,10 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the corpus lives with the tests
 
 from rich.progress import Progress
-from tests.protocols.gb28181_corpus import MANSCDP, PS, RTP, SIP
+from tests.protocols.gb28181_corpus import MANSCDP, PS, RTP, SDP, SIP
 
 from sharpeyes.core.settings import Gb28181Settings
-from sharpeyes.protocols.gb28181 import manscdp, ps, rtp
+from sharpeyes.protocols.gb28181 import catalog, manscdp, ps, rtp, sdp
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.sip import SipError, parse, split_stream
 
@@ -48,7 +48,12 @@ def _server(data: bytes) -> None:
 
 def _manscdp(data: bytes) -> None:
     with contextlib.suppress(manscdp.ManscdpError):
-        manscdp.parse(data)
+        catalog.items(manscdp.parse(data))
+
+
+def _sdp(data: bytes) -> None:
+    with contextlib.suppress(SipError):
+        sdp.read(data)
 
 
 def _ps(data: bytes) -> None:
@@ -69,6 +74,7 @@ TARGETS: dict[str, tuple[list[bytes], Callable[[bytes], None]]] = {
     "sip": (SIP, _sip),
     "server": (SIP, _server),
     "manscdp": (MANSCDP, _manscdp),
+    "sdp": (SDP, _sdp),
     "ps": (PS, _ps),
     "rtp": (RTP, _rtp),
 }

@@ -72,6 +72,14 @@ def test_a_device_joins_records_moves_and_alarms(gb_runtime: Runtime, footage: P
             assert listed["manufacturer"] == "Sim"
             assert listed["status"] == "online"
 
+            status = client.get(f"/api/v1/gb/devices/{DEVICE}/status", headers=auth)
+            assert status.status_code == 200, status.text
+            assert (status.json()["online"], status.json()["recording"]) == (True, True)
+            assert client.get("/api/v1/gb/devices/34020000001180000099/status", headers=auth).status_code == 404
+            refreshed = client.post(f"/api/v1/gb/devices/{DEVICE}/catalog", headers=auth)
+            assert refreshed.status_code == 200, refreshed.text
+            assert len(refreshed.json()) == 3
+
             channels = client.get(f"/api/v1/gb/devices/{DEVICE}/channels", headers=auth).json()
             assert [c["camera_id"] for c in channels] == [CHANNELS[0].channel_id, CHANNELS[1].channel_id, None]
             camera = client.get(f"/api/v1/cameras/{CHANNELS[0].channel_id}", headers=auth).json()

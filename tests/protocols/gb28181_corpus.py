@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sharpeyes.protocols.gb28181 import manscdp, ps, rtp
+from sharpeyes.protocols.gb28181 import manscdp, ps, rtp, sdp
 
 DEVICE = "34020000001320000001"
 
@@ -33,8 +33,22 @@ MANSCDP = [
     (
         '<?xml version="1.0" encoding="GB2312"?><Response><CmdType>Catalog</CmdType><SN>9</SN>'
         f'<DeviceID>{DEVICE}</DeviceID><SumNum>2</SumNum><DeviceList Num="1"><Item>'
-        "<DeviceID>34020000001310000001</DeviceID><Name>东门</Name></Item></DeviceList></Response>"
+        "<DeviceID>34020000001310000001</DeviceID><Name>东门</Name><Longitude>118.38</Longitude>"
+        "<Latitude>31.33</Latitude><Info><PTZType>1</PTZType></Info></Item></DeviceList></Response>"
     ).encode("gb18030"),
+    (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><CmdType>RecordInfo</CmdType><SN>3</SN>'
+        f'<DeviceID>{DEVICE}</DeviceID><SumNum>1</SumNum><RecordList Num="1"><Item><StartTime>2026-11-29T08:00:00'
+        "</StartTime><EndTime>2026-11-29T09:00:00</EndTime><Type>time</Type></Item></RecordList></Response>"
+    ).encode(),
+]
+
+SDP = [
+    sdp.offer(sdp.MediaOffer("Play", DEVICE, "127.0.0.1", 30000, "UDP", "0200000001"), "34020000002000000001"),
+    sdp.offer(
+        sdp.MediaOffer("Playback", DEVICE, "127.0.0.1", 30002, "TCP", "1200000002", 1764374400, 1764378000),
+        "34020000002000000001",
+    ),
 ]
 
 PS = [

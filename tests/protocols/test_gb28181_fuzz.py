@@ -1,5 +1,6 @@
 """A short fuzz run over everything that reads what devices send (``bench/gb_fuzz.py`` runs a million inputs):
-the SIP parser and TCP framing, the server as a whole, MANSCDP bodies, the program-stream demuxer and RTP. Any
+the SIP parser and TCP framing, the server as a whole, MANSCDP bodies and catalogs, SDP, the program-stream demuxer
+and RTP. Any
 input either reads or is refused with the module's own error; nothing else is raised, nothing hangs."""
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sharpeyes.core.settings import Gb28181Settings
-from sharpeyes.protocols.gb28181 import manscdp, ps, rtp
+from sharpeyes.protocols.gb28181 import catalog, manscdp, ps, rtp, sdp
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.sip import SipError, parse, split_stream
-from tests.protocols.gb28181_corpus import MANSCDP, PS, RTP, SIP
+from tests.protocols.gb28181_corpus import MANSCDP, PS, RTP, SDP, SIP
 
 SHORT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -66,7 +67,14 @@ def test_the_server_answers_or_drops_whatever_comes(messages: list[bytes], trans
 @given(mutated(MANSCDP))
 def test_manscdp_parsing(data: bytes) -> None:
     with contextlib.suppress(manscdp.ManscdpError):
-        manscdp.parse(data)
+        catalog.items(manscdp.parse(data))
+
+
+@SHORT
+@given(mutated(SDP))
+def test_sdp_reading(data: bytes) -> None:
+    with contextlib.suppress(SipError):
+        sdp.read(data)
 
 
 @SHORT

@@ -138,6 +138,10 @@ class SimulatedDevice:
                 info = {"DeviceName": "东门NVR", "Manufacturer": "Sim", "Model": "NVR-8", "Firmware": "V1.0",
                         "Channel": str(len(self.channels)), "Result": "OK"}  # fmt: skip
                 self._request("MESSAGE", manscdp.write("Response", "DeviceInfo", body.sn, self.device_id, info))
+            elif body.cmd_type == "DeviceStatus":
+                status = {"Result": "OK", "Online": "ONLINE", "Status": "OK", "Record": "ON",
+                          "DeviceTime": "2026-11-29T10:00:00"}  # fmt: skip
+                self._request("MESSAGE", manscdp.write("Response", "DeviceStatus", body.sn, self.device_id, status))
             elif body.cmd_type == "RecordInfo":
                 self._record_info(body)
             elif body.cmd_type == "DeviceControl":

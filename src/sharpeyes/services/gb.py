@@ -143,7 +143,7 @@ class GbService:
         try:
             answer = await server.query(device_id, "Catalog")
         except DeviceAbsent as err:
-            raise _no_device(device_id) if server.device(device_id) is None else UnavailableError(str(err)) from err
+            raise await self._absent(device_id, err) from err
         except (NoAnswer, Refused) as err:
             raise UnavailableError(f"{err} / 设备未返回目录", code="device_no_answer") from err
         channels = [item for part in answer.parts for item in catalog.items(part)]
@@ -155,6 +155,17 @@ class GbService:
         if not answer.complete:
             logger.warning("device %s: catalog incomplete, %d items kept", device_id, len(channels))
         return await asyncio.to_thread(self.channels, device_id)
+
+    async def device_status(self, device_id: str) -> dict[str, str]:
+        """Ask the device how it is now (DeviceStatus: online, working, recording, encoding, its clock…)."""
+        server = self._require_server()
+        try:
+            answer = await server.query(device_id, "DeviceStatus")
+        except DeviceAbsent as err:
+            raise await self._absent(device_id, err) from err
+        except (NoAnswer, Refused) as err:
+            raise UnavailableError(f"{err} / 设备未返回状态", code="device_no_answer") from err
+        return {key: value[:200] for key, value in answer.parts[0].fields.items()}
 
     async def device_recordings(self, camera_id: str, start: datetime, end: datetime) -> list[DeviceRecording]:
         """The recordings the camera's device keeps between ``start`` and ``end`` (RecordInfo, every type; the
@@ -181,6 +192,17 @@ class GbService:
                     kind, name = values.get("Type", "")[:16], values.get("Name", "")[:64]
                     found.append(DeviceRecording(begins, ends, kind, name))
         return sorted(found, key=lambda recording: recording.start)
+
+    async def _absent(self, device_id: str, err: DeviceAbsent) -> NotFoundError | UnavailableError:
+        """A device that cannot be asked: unknown (404), or known but not registered now (503)."""
+
+        def known() -> bool:
+            with self._sessions() as db:
+                return GbRepository(db).device(device_id) is not None
+
+        if not await asyncio.to_thread(known):
+            return _no_device(device_id)
+        return UnavailableError(f"{err} / 设备不在线", code="device_offline")
 
     async def _channel_of(self, camera_id: str) -> tuple[str, str]:
         camera = await asyncio.to_thread(self._cameras.get, camera_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
-from sharpeyes.api.schemas.gb import GbChannelOut, GbDeviceOut, PtzIn, SuperiorIn, SuperiorOut
+from sharpeyes.api.schemas.gb import GbChannelOut, GbDeviceOut, GbDeviceStatusOut, PtzIn, SuperiorIn, SuperiorOut
 from sharpeyes.services.accounts import User
 from sharpeyes.services.gb import GbService
 from sharpeyes.services.gb_cascade import CascadeService, SuperiorDraft
@@ -26,6 +26,19 @@ def gb_router(gb: GbService, cascade: CascadeService, current_user: Callable[...
     def channels(device_id: str) -> list[GbChannelOut]:
         """The device's catalog as it last reported it; video channels name the camera they became."""
         return [GbChannelOut.of(view) for view in gb.channels(device_id)]
+
+    @router.get("/gb/devices/{device_id}/status")
+    async def device_status(device_id: str) -> GbDeviceStatusOut:
+        """Ask the device now how it is (DeviceStatus); 503 ``device_no_answer`` when it does not answer."""
+        fields = await gb.device_status(device_id)
+        return GbDeviceStatusOut(
+            device_id=device_id,
+            online=fields.get("Online", "").upper() == "ONLINE",
+            working=fields.get("Status", "").upper() == "OK",
+            recording=fields.get("Record", "").upper() == "ON",
+            device_time=fields.get("DeviceTime") or None,
+            fields=fields,
+        )
 
     @router.post("/gb/devices/{device_id}/catalog")
     async def refresh_catalog(device_id: str) -> list[GbChannelOut]:

@@ -25,6 +25,18 @@ class GbDeviceOut(BaseModel):
     last_keepalive: datetime | None
 
 
+class GbDeviceStatusOut(BaseModel):
+    device_id: str
+    online: bool
+    working: bool
+    """The device says its status is OK."""
+    recording: bool
+    device_time: str | None
+    """The device's clock, as it says it (local time)."""
+    fields: dict[str, str]
+    """Everything the answer held, as sent."""
+
+
 class GbChannelOut(BaseModel):
     channel_id: str
     name: str
