@@ -5,13 +5,10 @@ passed down to the device."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import av
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,6 +19,7 @@ from sharpeyes.protocols.gb28181 import ptz
 from sharpeyes.workers.gb28181 import SipWorker
 from tests.conftest import ADMIN_PASSWORD, DATA
 from tests.support.gb_device import ChannelSpec, SimulatedDevice
+from tests.support.recorded import record_and_decode
 from tests.support.waiting import wait_for
 
 LOWER_ID, UPPER_ID = "34020000002000000001", "34000000002000000001"
@@ -100,8 +98,9 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
             lower_seen = [d for d in up.get("/api/v1/gb/devices", headers=up_auth).json() if d["device_id"] == LOWER_ID]
             assert lower_seen[0]["name"] == "Sharp Eyes"
 
-            frames = _recorded_frames(up, up_auth, CHANNEL.channel_id)
-            assert frames >= 15
+            frames = record_and_decode(up, up_auth, CHANNEL.channel_id)
+            assert len(frames) >= 15, "two seconds at 12.5 fps"
+            assert (frames[0].width, frames[0].height) == (768, 432)
             playing = low.get("/api/v1/gb/superiors", headers=low_auth).json()[0]["playing"]
             assert playing == [CHANNEL.channel_id]
 
@@ -124,22 +123,3 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
 def _camera(client: TestClient, auth: dict[str, str], camera_id: str) -> dict[str, Any] | None:
     answer = client.get(f"/api/v1/cameras/{camera_id}", headers=auth)
     return answer.json() if answer.status_code == 200 else None
-
-
-def _recorded_frames(client: TestClient, auth: dict[str, str], camera_id: str) -> int:
-    plan = {"recording": {"mode": "continuous", "retention_days": 7}}
-    assert client.patch(f"/api/v1/cameras/{camera_id}", json=plan, headers=auth).status_code == 200
-    now = datetime.now(UTC)
-    window = {"start": (now - timedelta(minutes=5)).isoformat(), "end": (now + timedelta(minutes=5)).isoformat()}
-
-    def segments() -> list[dict[str, Any]] | None:
-        found = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=window, headers=auth).json()
-        return found["segments"] if len(found["segments"]) >= 2 else None
-
-    first = wait_for(segments, 40, "two segments recorded on the upper")[0]
-    base = f"/api/v1/cameras/{camera_id}/segments/{first['id']}"
-    data = client.get(f"{base}/init.mp4", headers=auth).content + client.get(f"{base}/media.m4s", headers=auth).content
-    with av.open(io.BytesIO(data), "r") as container:
-        decoded = list(container.decode(video=0))
-    assert (decoded[0].width, decoded[0].height) == (768, 432)
-    return len(decoded)

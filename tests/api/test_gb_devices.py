@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from sharpeyes.store.database import session_factory
 from sharpeyes.workers.gb28181 import SipWorker
 from tests.conftest import ADMIN_PASSWORD, DATA
 from tests.support.gb_device import ChannelSpec, SimulatedDevice
+from tests.support.recorded import record_and_decode
 from tests.support.waiting import wait_for
 
 DEVICE = "34020000001180000001"
@@ -59,61 +59,71 @@ def footage() -> Path:
     return path
 
 
-def test_a_device_joins_records_moves_and_alarms(gb_runtime: Runtime, footage: Path) -> None:
+@pytest.fixture
+def gb_client(gb_runtime: Runtime) -> Iterator[tuple[TestClient, dict[str, str], int]]:
+    """A client of the platform with its SIP server running, signed in; and the SIP port."""
     app = create_app(gb_runtime.settings, gb_runtime.services, workers=[SipWorker(gb_runtime.services.gb)])
     with TestClient(app) as client:
         token = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
         port = gb_runtime.services.gb.port
         assert port
-        with SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS) as device:
-            listed = wait_for(lambda: _device(client, auth, channels=3), 15, "the device and its catalog")
-            assert listed["name"] == "东门NVR"
-            assert listed["manufacturer"] == "Sim"
-            assert listed["status"] == "online"
+        yield client, {"Authorization": f"Bearer {token.json()['access_token']}"}, port
 
-            status = client.get(f"/api/v1/gb/devices/{DEVICE}/status", headers=auth)
-            assert status.status_code == 200, status.text
-            assert (status.json()["online"], status.json()["recording"]) == (True, True)
-            assert client.get("/api/v1/gb/devices/34020000001180000099/status", headers=auth).status_code == 404
-            refreshed = client.post(f"/api/v1/gb/devices/{DEVICE}/catalog", headers=auth)
-            assert refreshed.status_code == 200, refreshed.text
-            assert len(refreshed.json()) == 3
 
-            channels = client.get(f"/api/v1/gb/devices/{DEVICE}/channels", headers=auth).json()
-            assert [c["camera_id"] for c in channels] == [CHANNELS[0].channel_id, CHANNELS[1].channel_id, None]
-            camera = client.get(f"/api/v1/cameras/{CHANNELS[0].channel_id}", headers=auth).json()
-            assert camera["name"] == "东门球机"
-            assert camera["source_url"] == f"gb28181://{DEVICE}/{CHANNELS[0].channel_id}"
-            assert camera["area_code"] == "340202"
-            assert (camera["longitude"], camera["latitude"]) == (118.381, 31.331)
-            second = client.get(f"/api/v1/cameras/{CHANNELS[1].channel_id}", headers=auth).json()
-            assert second["area_code"] == "340202", "an 8-digit civil code falls back to its county"
+def test_a_device_joins_records_moves_and_alarms(
+    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], footage: Path
+) -> None:
+    client, auth, port = gb_client
+    with SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS) as device:
+        listed = wait_for(lambda: _device(client, auth, channels=3), 15, "the device and its catalog")
+        assert listed["name"] == "东门NVR"
+        assert listed["manufacturer"] == "Sim"
+        assert listed["status"] == "online"
 
-            _records_and_decodes(client, auth, CHANNELS[0].channel_id)
+        status = client.get(f"/api/v1/gb/devices/{DEVICE}/status", headers=auth)
+        assert status.status_code == 200, status.text
+        assert (status.json()["online"], status.json()["recording"]) == (True, True)
+        assert client.get("/api/v1/gb/devices/34020000001180000099/status", headers=auth).status_code == 404
+        refreshed = client.post(f"/api/v1/gb/devices/{DEVICE}/catalog", headers=auth)
+        assert refreshed.status_code == 200, refreshed.text
+        assert len(refreshed.json()) == 3
 
-            moved = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "up"}, headers=auth)
-            assert moved.status_code == 204, moved.text
-            assert device.controls[-1]["PTZCmd"] == ptz.move("up", 0.5)
-            wrong = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "fly"}, headers=auth)
-            assert wrong.status_code == 422
-            assert wrong.json()["code"] == "bad_ptz"
-            with session_factory(gb_runtime.engine)() as db:
-                records = AuditRepository(db).recent("ptz")
-            assert [(r.username, r.outcome, r.data["action"]) for r in records] == [
-                ("admin", "refused", "fly"),
-                ("admin", "ok", "up"),
-            ]
-            assert records[1].data["camera_id"] == CHANNELS[0].channel_id
+        channels = client.get(f"/api/v1/gb/devices/{DEVICE}/channels", headers=auth).json()
+        assert [c["camera_id"] for c in channels] == [CHANNELS[0].channel_id, CHANNELS[1].channel_id, None]
+        camera = client.get(f"/api/v1/cameras/{CHANNELS[0].channel_id}", headers=auth).json()
+        assert camera["name"] == "东门球机"
+        assert camera["source_url"] == f"gb28181://{DEVICE}/{CHANNELS[0].channel_id}"
+        assert camera["area_code"] == "340202"
+        assert (camera["longitude"], camera["latitude"]) == (118.381, 31.331)
+        second = client.get(f"/api/v1/cameras/{CHANNELS[1].channel_id}", headers=auth).json()
+        assert second["area_code"] == "340202", "an 8-digit civil code falls back to its county"
 
-            alarm = {"AlarmPriority": "1", "AlarmMethod": "5", "AlarmTime": "2026-11-29T10:00:00",
-                     "AlarmDescription": "移动侦测"}  # fmt: skip
-            device.notify(manscdp.write("Notify", "Alarm", "9", CHANNELS[0].channel_id, alarm))
-            event = wait_for(lambda: _event(client, auth), 10, "the alarm as an event")
-            assert event["camera_id"] == CHANNELS[0].channel_id
-            assert "video" in event["detail"]
-            assert "移动侦测" in event["detail"]
-        wait_for(lambda: _device(client, auth, status="unregistered"), 10, "the device kept after it left")
+        frames = record_and_decode(client, auth, CHANNELS[0].channel_id, timeout_s=30)
+        assert len(frames) >= 15, "two seconds at 12.5 fps"
+        assert (frames[0].width, frames[0].height) == (768, 432)
+
+        moved = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "up"}, headers=auth)
+        assert moved.status_code == 204, moved.text
+        assert device.controls[-1]["PTZCmd"] == ptz.move("up", 0.5)
+        wrong = client.post(f"/api/v1/cameras/{CHANNELS[0].channel_id}/ptz", json={"action": "fly"}, headers=auth)
+        assert wrong.status_code == 422
+        assert wrong.json()["code"] == "bad_ptz"
+        with session_factory(gb_runtime.engine)() as db:
+            records = AuditRepository(db).recent("ptz")
+        assert [(r.username, r.outcome, r.data["action"]) for r in records] == [
+            ("admin", "refused", "fly"),
+            ("admin", "ok", "up"),
+        ]
+        assert records[1].data["camera_id"] == CHANNELS[0].channel_id
+
+        alarm = {"AlarmPriority": "1", "AlarmMethod": "5", "AlarmTime": "2026-11-29T10:00:00",
+                 "AlarmDescription": "移动侦测"}  # fmt: skip
+        device.notify(manscdp.write("Notify", "Alarm", "9", CHANNELS[0].channel_id, alarm))
+        event = wait_for(lambda: _event(client, auth), 10, "the alarm as an event")
+        assert event["camera_id"] == CHANNELS[0].channel_id
+        assert "video" in event["detail"]
+        assert "移动侦测" in event["detail"]
+    wait_for(lambda: _device(client, auth, status="unregistered"), 10, "the device kept after it left")
 
 
 def _device(client: TestClient, auth: dict[str, str], **wanted: Any) -> dict[str, Any] | None:
@@ -128,93 +138,71 @@ def _event(client: TestClient, auth: dict[str, str]) -> dict[str, Any] | None:
     return alarms[0] if alarms else None
 
 
-def _records_and_decodes(client: TestClient, auth: dict[str, str], camera_id: str) -> None:
-    plan = {"recording": {"mode": "continuous", "retention_days": 7}}
-    assert client.patch(f"/api/v1/cameras/{camera_id}", json=plan, headers=auth).status_code == 200
-    now = datetime.now(UTC)
-    window = {"start": (now - timedelta(minutes=5)).isoformat(), "end": (now + timedelta(minutes=5)).isoformat()}
+def test_device_recordings_are_listed_and_played_back_over_hls(
+    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], footage: Path
+) -> None:
+    client, auth, port = gb_client
+    device = SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS[:1])
+    device.recordings = [
+        ("2026-11-29T08:00:00", "2026-11-29T08:30:00"),
+        ("2026-11-29T09:00:00", "2026-11-29T09:10:00"),
+        ("2026-11-29T10:00:00", "2026-11-29T10:05:00"),
+    ]
+    with device:
+        camera_id = CHANNELS[0].channel_id
+        wait_for(lambda: _device(client, auth, channels=1), 15, "the device and its catalog")
+        day = {"start": "2026-11-29T00:00:00+08:00", "end": "2026-11-30T00:00:00+08:00", "source": "device"}
+        listed = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=day, headers=auth)
+        assert listed.status_code == 200, listed.text
+        kept = listed.json()["device_recordings"]
+        assert [(r["start"], r["type"]) for r in kept] == [
+            ("2026-11-29T00:00:00Z", "time"),
+            ("2026-11-29T01:00:00Z", "time"),
+            ("2026-11-29T02:00:00Z", "time"),
+        ], "three recordings from two MESSAGEs, device local time (Asia/Shanghai) read as UTC+8"
 
-    def segments() -> list[dict[str, Any]] | None:
-        found = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=window, headers=auth).json()
-        return found["segments"] if len(found["segments"]) >= 2 else None
+        asked = {"start": "2026-11-29T08:00:00+08:00", "end": "2026-11-29T08:00:10+08:00", "source": "device"}
+        playlist = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth)
+        assert playlist.status_code == 200, playlist.text
+        playback_id = playlist.headers["X-Playback-Id"]
+        offer = device.invites[-1]
+        assert (offer.kind, offer.end - offer.start) == ("Playback", 10)
+        assert offer.ssrc.startswith("1"), "1: playback"
+        paused = client.post(
+            f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
+            json={"action": "pause"},
+            headers=auth,
+        )
+        assert paused.status_code == 204, paused.text
+        assert device.infos[-1].startswith("PAUSE RTSP/1.0")
+        faster = client.post(f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
+                             json={"action": "scale", "value": 2}, headers=auth)  # fmt: skip
+        assert faster.status_code == 204
+        assert "Scale: 2" in device.infos[-1]
 
-    first = wait_for(segments, 30, "two recorded segments")[0]
-    base = f"/api/v1/cameras/{camera_id}/segments/{first['id']}"
-    data = client.get(f"{base}/init.mp4", headers=auth).content + client.get(f"{base}/media.m4s", headers=auth).content
-    with av.open(io.BytesIO(data), "r") as container:
-        frames = list(container.decode(video=0))
-    assert len(frames) >= 15, "two seconds at 12.5 fps"
-    assert (frames[0].width, frames[0].height) == (768, 432)
+        def ended() -> str | None:
+            again = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).text
+            return again if "#EXT-X-ENDLIST" in again else None
 
-
-def test_device_recordings_are_listed_and_played_back_over_hls(gb_runtime: Runtime, footage: Path) -> None:
-    app = create_app(gb_runtime.settings, gb_runtime.services, workers=[SipWorker(gb_runtime.services.gb)])
-    with TestClient(app) as client:
-        token = client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        port = gb_runtime.services.gb.port
-        assert port
-        device = SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS[:1])
-        device.recordings = [
-            ("2026-11-29T08:00:00", "2026-11-29T08:30:00"),
-            ("2026-11-29T09:00:00", "2026-11-29T09:10:00"),
-            ("2026-11-29T10:00:00", "2026-11-29T10:05:00"),
-        ]
-        with device:
-            camera_id = CHANNELS[0].channel_id
-            wait_for(lambda: _device(client, auth, channels=1), 15, "the device and its catalog")
-            day = {"start": "2026-11-29T00:00:00+08:00", "end": "2026-11-30T00:00:00+08:00", "source": "device"}
-            listed = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=day, headers=auth)
-            assert listed.status_code == 200, listed.text
-            kept = listed.json()["device_recordings"]
-            assert [(r["start"], r["type"]) for r in kept] == [
-                ("2026-11-29T00:00:00Z", "time"),
-                ("2026-11-29T01:00:00Z", "time"),
-                ("2026-11-29T02:00:00Z", "time"),
-            ], "three recordings from two MESSAGEs, device local time (Asia/Shanghai) read as UTC+8"
-
-            asked = {"start": "2026-11-29T08:00:00+08:00", "end": "2026-11-29T08:00:10+08:00", "source": "device"}
-            playlist = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth)
-            assert playlist.status_code == 200, playlist.text
-            playback_id = playlist.headers["X-Playback-Id"]
-            offer = device.invites[-1]
-            assert (offer.kind, offer.end - offer.start) == ("Playback", 10)
-            assert offer.ssrc.startswith("1"), "1: playback"
-            paused = client.post(
-                f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
-                json={"action": "pause"},
-                headers=auth,
-            )
-            assert paused.status_code == 204, paused.text
-            assert device.infos[-1].startswith("PAUSE RTSP/1.0")
-            faster = client.post(f"/api/v1/cameras/{camera_id}/device-playback/{playback_id}/control",
-                                 json={"action": "scale", "value": 2}, headers=auth)  # fmt: skip
-            assert faster.status_code == 204
-            assert "Scale: 2" in device.infos[-1]
-
-            def ended() -> str | None:
-                again = client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).text
-                return again if "#EXT-X-ENDLIST" in again else None
-
-            text = wait_for(ended, 30, "the playback to end with the range")
-            assert (
-                client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).headers[
-                    "X-Playback-Id"
-                ]
-                == playback_id
-            ), "the same playback while it is kept"
-            lines = text.splitlines()
-            init = next(line.split('"')[1] for line in lines if line.startswith("#EXT-X-MAP"))
-            segments = [line for line in lines if line.endswith(".m4s")]
-            base = f"/api/v1/cameras/{camera_id}/"
-            data = client.get(base + init, headers=auth).content
-            data += b"".join(client.get(base + segment, headers=auth).content for segment in segments)
-            with av.open(io.BytesIO(data), "r") as container:
-                frames = sum(1 for _ in container.decode(video=0))
-            assert 115 <= frames <= 127, "ten seconds at 12.5 fps"
-            missing = client.get(f"{base}device-playback/not-an-id/0.m4s", headers=auth)
-            assert missing.status_code == 404
-        with session_factory(gb_runtime.engine)() as db:
-            actions = [(r.action, r.outcome) for r in AuditRepository(db).recent(None)]
-        assert ("playback", "ok") in actions
-        assert ("playback.control", "ok") in actions
+        text = wait_for(ended, 30, "the playback to end with the range")
+        assert (
+            client.get(f"/api/v1/cameras/{camera_id}/playback.m3u8", params=asked, headers=auth).headers[
+                "X-Playback-Id"
+            ]
+            == playback_id
+        ), "the same playback while it is kept"
+        lines = text.splitlines()
+        init = next(line.split('"')[1] for line in lines if line.startswith("#EXT-X-MAP"))
+        segments = [line for line in lines if line.endswith(".m4s")]
+        base = f"/api/v1/cameras/{camera_id}/"
+        data = client.get(base + init, headers=auth).content
+        data += b"".join(client.get(base + segment, headers=auth).content for segment in segments)
+        with av.open(io.BytesIO(data), "r") as container:
+            frames = sum(1 for _ in container.decode(video=0))
+        assert 115 <= frames <= 127, "ten seconds at 12.5 fps"
+        missing = client.get(f"{base}device-playback/not-an-id/0.m4s", headers=auth)
+        assert missing.status_code == 404
+    with session_factory(gb_runtime.engine)() as db:
+        actions = [(r.action, r.outcome) for r in AuditRepository(db).recent(None)]
+    assert ("playback", "ok") in actions
+    assert ("playback.control", "ok") in actions

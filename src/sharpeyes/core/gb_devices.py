@@ -3,7 +3,7 @@ superior platforms this one registers with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sharpeyes.core.gb_ids import camera_id_problem
@@ -58,9 +58,10 @@ class GbDevice:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredSuperior:
-    """A superior platform as configured: where it is, the password it expects, and what it is offered (the
-    cameras named, and those of the areas named with their subtrees; both empty: every GB/T 28181 camera)."""
+class SuperiorPlatform:
+    """A superior platform this one registers with (cascade up): where it is, the password it expects, how
+    often to register and keep alive, and what it is offered (the cameras named, and those of the areas named with
+    their subtrees; both empty: every GB/T 28181 camera)."""
 
     superior_id: str
     domain: str
@@ -68,8 +69,8 @@ class StoredSuperior:
     port: int
     transport: str
     password: str
-    expires: int
-    keepalive_s: float
-    camera_ids: list[str]
-    area_codes: list[str]
-    created_at: datetime
+    expires: int = 3600
+    keepalive_s: float = 60.0
+    camera_ids: list[str] = field(default_factory=list)
+    area_codes: list[str] = field(default_factory=list)
+    created_at: datetime | None = None

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.core.audit import AuditEntry
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
 from sharpeyes.core.events import Event, EventType
@@ -28,11 +27,11 @@ from sharpeyes.protocols.gb28181.manscdp import Manscdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer
 from sharpeyes.protocols.gb28181.server import Device, DeviceAbsent, Refused, SipServer
 from sharpeyes.protocols.sources import gb_channel, gb_url
+from sharpeyes.services.audit_log import write_audit
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.events import EventService
 from sharpeyes.store.areas import AreaRepository
-from sharpeyes.store.audit import AuditRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.gb import GbRepository
 
@@ -227,9 +226,11 @@ class GbService:
             except (NoAnswer, Refused) as err:
                 raise UnavailableError(f"{err} / 设备未响应云台控制", code="device_no_answer") from err
         except Exception as err:
-            await asyncio.to_thread(self._audit, username, "ptz", "refused", {**data, "error": type(err).__name__})
+            await asyncio.to_thread(
+                write_audit, self._sessions, username, "ptz", "refused", {**data, "error": type(err).__name__}
+            )
             raise
-        await asyncio.to_thread(self._audit, username, "ptz", "ok", data)
+        await asyncio.to_thread(write_audit, self._sessions, username, "ptz", "ok", data)
 
     # -- what devices tell (the SIP server's listener, on its event loop) -----------------------------------
 
@@ -351,10 +352,6 @@ class GbService:
                 },
             )
         )
-
-    def _audit(self, username: str, action: str, outcome: str, data: dict[str, Any]) -> None:
-        with self._sessions.begin() as db:
-            AuditRepository(db).add(AuditEntry(utcnow(), username, action, outcome, data))
 
     def _require_server(self) -> SipServer:
         if self._server is None:

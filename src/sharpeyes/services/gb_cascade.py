@@ -11,18 +11,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.core.audit import AuditEntry
 from sharpeyes.core.cameras import CameraStatus
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, UnavailableError
-from sharpeyes.core.gb_devices import GbChannel, StoredSuperior
+from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
 from sharpeyes.core.gb_ids import camera_id_problem
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.media.gb_forward import Forwarder
@@ -30,30 +28,16 @@ from sharpeyes.media.manager import StreamManager
 from sharpeyes.protocols.gb28181 import sdp
 from sharpeyes.protocols.gb28181.sender import MediaSender
 from sharpeyes.protocols.gb28181.server import SipServer
-from sharpeyes.protocols.gb28181.upward import Playing, Superior, SuperiorLink
+from sharpeyes.protocols.gb28181.upward import Playing, SuperiorLink
 from sharpeyes.protocols.sources import gb_channel
+from sharpeyes.services.audit_log import write_audit
 from sharpeyes.store.areas import AreaRepository
-from sharpeyes.store.audit import AuditRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.gb import SuperiorRepository
 
 logger = logging.getLogger(__name__)
 
 _serials = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class SuperiorDraft:
-    superior_id: str
-    domain: str
-    host: str
-    port: int
-    transport: str
-    password: str
-    expires: int = 3600
-    keepalive_s: float = 60.0
-    camera_ids: Sequence[str] = ()
-    area_codes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +54,7 @@ class SuperiorView:
     area_codes: list[str]
     playing: list[str]
     """Channels being sent to it now."""
-    created_at: datetime
+    created_at: datetime | None
 
 
 class CascadeService:
@@ -92,17 +76,22 @@ class CascadeService:
             return
         stored = await asyncio.to_thread(self._stored)
         for superior in stored:
-            self._server.add_superior(_superior(superior), self)
+            self._server.add_superior(superior, self)
 
-    async def add(self, username: str, draft: SuperiorDraft) -> SuperiorView:
+    async def add(self, username: str, draft: SuperiorPlatform) -> SuperiorView:
         """Add (or replace) a superior and register with it now."""
         server = self._require_server()
         stored = _checked(draft, self._settings.server_id)
         await asyncio.to_thread(self._put, stored)
         await server.remove_superior(stored.superior_id)
-        server.add_superior(_superior(stored), self)
+        server.add_superior(stored, self)
         await asyncio.to_thread(
-            self._audit, username, "gb.superior.add", {"superior_id": stored.superior_id, "host": stored.host}
+            write_audit,
+            self._sessions,
+            username,
+            "gb.superior.add",
+            "ok",
+            {"superior_id": stored.superior_id, "host": stored.host},
         )
         return next(view for view in await self.superiors() if view.superior_id == stored.superior_id)
 
@@ -117,7 +106,9 @@ class CascadeService:
         if not await asyncio.to_thread(self._delete, superior_id):
             raise NotFoundError(f"no superior platform {superior_id} / 无此上级平台", code="gb_superior_not_found")
         await server.remove_superior(superior_id)
-        await asyncio.to_thread(self._audit, username, "gb.superior.remove", {"superior_id": superior_id})
+        await asyncio.to_thread(
+            write_audit, self._sessions, username, "gb.superior.remove", "ok", {"superior_id": superior_id}
+        )
 
     # -- serving a superior (the Cascade the SIP server's links call, in worker threads) ---------------------
 
@@ -199,12 +190,13 @@ class CascadeService:
             logger.info("superior %s: PTZ for %s not passed on (not a GB/T 28181 channel)", superior_id, channel_id)
             return
         asyncio.run_coroutine_threadsafe(server.control(ids[0], ids[1], {"PTZCmd": fields["PTZCmd"]}), server.loop)
-        self._audit(f"superior:{superior_id}", "ptz", {"camera_id": channel_id, "command": fields["PTZCmd"]})
+        audited = {"camera_id": channel_id, "command": fields["PTZCmd"]}
+        write_audit(self._sessions, f"superior:{superior_id}", "ptz", "ok", audited)
 
     # -- helpers ------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _offers(superior: StoredSuperior, camera_id: str, area_code: str | None, areas: dict[str, Any]) -> bool:
+    def _offers(superior: SuperiorPlatform, camera_id: str, area_code: str | None, areas: dict[str, Any]) -> bool:
         if camera_id_problem(camera_id) is not None:
             return False
         if not superior.camera_ids and not superior.area_codes:
@@ -225,21 +217,17 @@ class CascadeService:
     def _bind_host(self) -> str:
         return self._server.bind_host if self._server is not None else ""
 
-    def _stored(self) -> list[StoredSuperior]:
+    def _stored(self) -> list[SuperiorPlatform]:
         with self._sessions() as db:
             return SuperiorRepository(db).all()
 
-    def _put(self, superior: StoredSuperior) -> None:
+    def _put(self, superior: SuperiorPlatform) -> None:
         with self._sessions.begin() as db:
             SuperiorRepository(db).put(superior)
 
     def _delete(self, superior_id: str) -> bool:
         with self._sessions.begin() as db:
             return SuperiorRepository(db).delete(superior_id)
-
-    def _audit(self, username: str, action: str, data: dict[str, Any], outcome: str = "ok") -> None:
-        with self._sessions.begin() as db:
-            AuditRepository(db).add(AuditEntry(utcnow(), username, action, outcome, data))
 
     def _require_server(self) -> SipServer:
         if self._server is None:
@@ -249,7 +237,7 @@ class CascadeService:
         return self._server
 
 
-def _checked(draft: SuperiorDraft, own_id: str) -> StoredSuperior:
+def _checked(draft: SuperiorPlatform, own_id: str) -> SuperiorPlatform:
     def bad(field: str, why: str) -> InvalidInputError:
         return InvalidInputError(f"{field}: {why}", code="bad_superior", field=field)
 
@@ -263,7 +251,7 @@ def _checked(draft: SuperiorDraft, own_id: str) -> StoredSuperior:
         raise bad("transport", "UDP or TCP")
     if not draft.password or len(draft.password) > 128:
         raise bad("password", "the password the superior expects (1–128 characters)")
-    return StoredSuperior(
+    return SuperiorPlatform(
         superior_id=draft.superior_id,
         domain=draft.domain,
         host=draft.host,
@@ -278,12 +266,7 @@ def _checked(draft: SuperiorDraft, own_id: str) -> StoredSuperior:
     )
 
 
-def _superior(stored: StoredSuperior) -> Superior:
-    return Superior(stored.superior_id, stored.domain, stored.host, stored.port, stored.transport, stored.password,
-                    stored.expires, stored.keepalive_s)  # fmt: skip
-
-
-def _view(stored: StoredSuperior, link: SuperiorLink | None) -> SuperiorView:
+def _view(stored: SuperiorPlatform, link: SuperiorLink | None) -> SuperiorView:
     return SuperiorView(
         superior_id=stored.superior_id,
         domain=stored.domain,

@@ -11,12 +11,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sharpeyes.core.audit import AuditEntry
-from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, SourceError, UnavailableError
 from sharpeyes.core.settings import Gb28181Settings, LiveSettings, StreamSettings
 from sharpeyes.media.hls_live import LiveHls
@@ -24,8 +21,8 @@ from sharpeyes.media.relay import PacketRelay
 from sharpeyes.media.replay import Replay
 from sharpeyes.protocols.gb28181.source import GbSource
 from sharpeyes.protocols.sources import SourceOpener, SourceOptions, gb_channel, gb_url
+from sharpeyes.services.audit_log import write_audit
 from sharpeyes.services.camera_rules import require_camera
-from sharpeyes.store.audit import AuditRepository
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +97,9 @@ class DevicePlaybackService:
             replay.stop()
             hls.stop()
             failure = replay.failure or SourceError("the device's recording did not start")
-            self._audit(username, "playback", "failed", {**audited, "error": failure.code})
+            write_audit(self._sessions, username, "playback", "failed", {**audited, "error": failure.code})
             raise UnavailableError(f"{failure.message} / 设备录像回放失败", code=failure.code)
-        self._audit(username, "playback", "ok", audited)
+        write_audit(self._sessions, username, "playback", "ok", audited)
         with self._lock:
             self._playbacks[playback_id] = _Playback(key, replay, hls, time.monotonic())
         return playback_id
@@ -144,9 +141,9 @@ class DevicePlaybackService:
         try:
             source.control(command, header)
         except SourceError as err:
-            self._audit(username, "playback.control", "failed", {**audited, "error": err.code})
+            write_audit(self._sessions, username, "playback.control", "failed", {**audited, "error": err.code})
             raise UnavailableError(err.message, code=err.code) from err
-        self._audit(username, "playback.control", "ok", audited)
+        write_audit(self._sessions, username, "playback.control", "ok", audited)
 
     def tend(self, now_s: float | None = None) -> int:
         """End the playbacks nobody asked for in ``live.hls_idle_s`` (their devices are sent BYE); how many."""
@@ -167,7 +164,3 @@ class DevicePlaybackService:
                 raise NotFoundError("no such device playback (it ended, or was never started)", code="gone")
             playback.asked_s = time.monotonic()
             return playback
-
-    def _audit(self, username: str, action: str, outcome: str, data: dict[str, Any]) -> None:
-        with self._sessions.begin() as db:
-            AuditRepository(db).add(AuditEntry(utcnow(), username, action, outcome, data))

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
-from sharpeyes.core.gb_devices import GbChannel, GbDevice, StoredSuperior
+from sharpeyes.core.gb_devices import GbChannel, GbDevice, SuperiorPlatform
 from sharpeyes.store.models import GbChannelRow, GbDeviceRow, GbSuperiorRow
 
 _CHANNEL_FIELDS = tuple(GbChannel.__dataclass_fields__)
@@ -71,14 +71,14 @@ class SuperiorRepository:
     def __init__(self, db: Session) -> None:
         self._db = db
 
-    def all(self) -> list[StoredSuperior]:
+    def all(self) -> list[SuperiorPlatform]:
         return [_superior(row) for row in self._db.scalars(select(GbSuperiorRow).order_by(GbSuperiorRow.superior_id))]
 
-    def get(self, superior_id: str) -> StoredSuperior | None:
+    def get(self, superior_id: str) -> SuperiorPlatform | None:
         row = self._db.get(GbSuperiorRow, superior_id)
         return _superior(row) if row is not None else None
 
-    def put(self, superior: StoredSuperior) -> None:
+    def put(self, superior: SuperiorPlatform) -> None:
         """Add it, or replace the one with its id."""
         self._db.merge(GbSuperiorRow(**asdict(superior)))
 
@@ -90,8 +90,8 @@ class SuperiorRepository:
         return True
 
 
-def _superior(row: GbSuperiorRow) -> StoredSuperior:
-    return StoredSuperior(
+def _superior(row: GbSuperiorRow) -> SuperiorPlatform:
+    return SuperiorPlatform(
         superior_id=row.superior_id,
         domain=row.domain,
         host=row.host,

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.gb import GbChannelOut, GbDeviceOut, GbDeviceStatusOut, PtzIn, SuperiorIn, SuperiorOut
+from sharpeyes.core.gb_devices import SuperiorPlatform
 from sharpeyes.services.accounts import User
 from sharpeyes.services.gb import GbService
-from sharpeyes.services.gb_cascade import CascadeService, SuperiorDraft
+from sharpeyes.services.gb_cascade import CascadeService
 
 
 def gb_router(gb: GbService, cascade: CascadeService, current_user: Callable[..., User]) -> APIRouter:
@@ -62,7 +63,7 @@ def gb_router(gb: GbService, cascade: CascadeService, current_user: Callable[...
     async def add_superior(body: SuperiorIn, user: Annotated[User, Depends(current_user)]) -> SuperiorOut:
         """Register with a superior platform (again, with these settings, when it exists) and offer it the cameras
         named and those of the areas named; with neither, every GB/T 28181 camera. Audited."""
-        view = await cascade.add(user.username, SuperiorDraft(**body.model_dump()))
+        view = await cascade.add(user.username, SuperiorPlatform(**body.model_dump()))
         return SuperiorOut.model_validate(view)
 
     @router.delete("/gb/superiors/{superior_id}", status_code=204, response_class=Response)

@@ -128,4 +128,4 @@ class SuperiorOut(BaseModel):
     camera_ids: list[str]
     area_codes: list[str]
     playing: list[str]
-    created_at: datetime
+    created_at: datetime | None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, cast
 
+from sharpeyes.core.gb_devices import SuperiorPlatform
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
 from sharpeyes.protocols.gb28181.requests import Dialog, NoAnswer, Peer, Requests
@@ -32,7 +33,7 @@ from sharpeyes.protocols.gb28181.sip import (
     split_stream,
     user_of,
 )
-from sharpeyes.protocols.gb28181.upward import Cascade, Superior, SuperiorLink
+from sharpeyes.protocols.gb28181.upward import Cascade, SuperiorLink
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ class SipServer:
 
     # -- superiors (cascade up) ------------------------------------------------------------------------------
 
-    def add_superior(self, superior: Superior, cascade: Cascade) -> SuperiorLink:
+    def add_superior(self, superior: SuperiorPlatform, cascade: Cascade) -> SuperiorLink:
         """Register with ``superior`` (and keep doing so) from now on; call on the server's loop."""
         link = SuperiorLink(
             superior,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sharpeyes.core.gb_devices import GbChannel
+from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer, Peer, Requests
 from sharpeyes.protocols.gb28181.sip import SipError, SipMessage, response, split_stream, user_of
@@ -29,19 +29,6 @@ RETRY_MOST_S = 60.0
 REQUEST_TIMEOUT_S = 8.0
 Send = Callable[[bytes], None]
 Stop = Callable[[], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Superior:
-    superior_id: str
-    domain: str
-    host: str
-    port: int
-    transport: str
-    """UDP or TCP."""
-    password: str
-    expires: int = 3600
-    keepalive_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +66,7 @@ class LinkState:
 class SuperiorLink:
     def __init__(
         self,
-        superior: Superior,
+        superior: SuperiorPlatform,
         cascade: Cascade,
         requests: Requests,
         own_id: str,
