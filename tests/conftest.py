@@ -55,6 +55,15 @@ def auth(client: TestClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+@pytest.fixture
+def car_footage() -> Path:
+    """Real footage without B-frames (as cameras send): ``clips/car-detection.mp4``, 768x432 at 12.5 fps."""
+    path = DATA / "clips" / "car-detection.mp4"
+    if not path.exists():
+        pytest.skip(f"{path} not found: set SHARPEYES_TEST_DATA to the shared data folder")
+    return path
+
+
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ten-minute 320x240 H.264 clip with moving content, made once per test run."""

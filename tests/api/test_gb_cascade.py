@@ -17,7 +17,7 @@ from sharpeyes.cli.wiring import Runtime, build_runtime
 from sharpeyes.core.settings import Settings
 from sharpeyes.protocols.gb28181 import ptz
 from sharpeyes.workers.gb28181 import SipWorker
-from tests.conftest import ADMIN_PASSWORD, DATA
+from tests.conftest import ADMIN_PASSWORD
 from tests.support.gb_device import ChannelSpec, SimulatedDevice
 from tests.support.recorded import record_and_decode
 from tests.support.waiting import wait_for
@@ -49,14 +49,6 @@ def platforms(settings: Settings) -> Iterator[tuple[Runtime, Runtime]]:
         runtime.engine.dispose()
 
 
-@pytest.fixture
-def footage() -> Path:
-    path = DATA / "clips" / "car-detection.mp4"
-    if not path.exists():
-        pytest.skip(f"{path} not found: set SHARPEYES_TEST_DATA to the shared data folder")
-    return path
-
-
 def _client(runtime: Runtime) -> TestClient:
     services = runtime.services
     return TestClient(create_app(runtime.settings, services, workers=[SipWorker(services.gb, services.cascade)]))
@@ -68,7 +60,7 @@ def _login(client: TestClient) -> dict[str, str]:
 
 
 def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
-    platforms: tuple[Runtime, Runtime], footage: Path
+    platforms: tuple[Runtime, Runtime], car_footage: Path
 ) -> None:
     lower, upper = platforms
     with _client(lower) as low, _client(upper) as up:
@@ -76,7 +68,7 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
         low_port, up_port = lower.services.gb.port, upper.services.gb.port
         assert low_port
         assert up_port
-        with SimulatedDevice(DEVICE, DEVICE_PASSWORD, low_port, footage, [CHANNEL]) as device:
+        with SimulatedDevice(DEVICE, DEVICE_PASSWORD, low_port, car_footage, [CHANNEL]) as device:
             wait_for(lambda: _camera(low, low_auth, CHANNEL.channel_id), 15, "the device's channel on the lower")
             superior = {"superior_id": UPPER_ID, "domain": UPPER_DOMAIN, "host": "127.0.0.1", "port": up_port,
                         "password": UPPER_PASSWORD, "keepalive_s": 5}  # fmt: skip

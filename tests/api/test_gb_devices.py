@@ -21,7 +21,7 @@ from sharpeyes.protocols.gb28181 import manscdp, ptz
 from sharpeyes.store.audit import AuditRepository
 from sharpeyes.store.database import session_factory
 from sharpeyes.workers.gb28181 import SipWorker
-from tests.conftest import ADMIN_PASSWORD, DATA
+from tests.conftest import ADMIN_PASSWORD
 from tests.support.gb_device import ChannelSpec, SimulatedDevice
 from tests.support.recorded import record_and_decode
 from tests.support.waiting import wait_for
@@ -52,14 +52,6 @@ def gb_runtime(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 @pytest.fixture
-def footage() -> Path:
-    path = DATA / "clips" / "car-detection.mp4"
-    if not path.exists():
-        pytest.skip(f"{path} not found: set SHARPEYES_TEST_DATA to the shared data folder")
-    return path
-
-
-@pytest.fixture
 def gb_client(gb_runtime: Runtime) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     """A client of the platform with its SIP server running, signed in; and the SIP port."""
     app = create_app(gb_runtime.settings, gb_runtime.services, workers=[SipWorker(gb_runtime.services.gb)])
@@ -71,10 +63,10 @@ def gb_client(gb_runtime: Runtime) -> Iterator[tuple[TestClient, dict[str, str],
 
 
 def test_a_device_joins_records_moves_and_alarms(
-    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], footage: Path
+    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], car_footage: Path
 ) -> None:
     client, auth, port = gb_client
-    with SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS) as device:
+    with SimulatedDevice(DEVICE, PASSWORD, port, car_footage, CHANNELS) as device:
         listed = wait_for(lambda: _device(client, auth, channels=3), 15, "the device and its catalog")
         assert listed["name"] == "东门NVR"
         assert listed["manufacturer"] == "Sim"
@@ -139,10 +131,10 @@ def _event(client: TestClient, auth: dict[str, str]) -> dict[str, Any] | None:
 
 
 def test_device_recordings_are_listed_and_played_back_over_hls(
-    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], footage: Path
+    gb_runtime: Runtime, gb_client: tuple[TestClient, dict[str, str], int], car_footage: Path
 ) -> None:
     client, auth, port = gb_client
-    device = SimulatedDevice(DEVICE, PASSWORD, port, footage, CHANNELS[:1])
+    device = SimulatedDevice(DEVICE, PASSWORD, port, car_footage, CHANNELS[:1])
     device.recordings = [
         ("2026-11-29T08:00:00", "2026-11-29T08:30:00"),
         ("2026-11-29T09:00:00", "2026-11-29T09:10:00"),

@@ -18,7 +18,6 @@ from sharpeyes.protocols.gb28181 import catalog, ptz
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.source import GbSource
 from sharpeyes.protocols.sources import SourceOptions
-from tests.conftest import DATA
 from tests.support.gb_device import ChannelSpec, DeviceBehaviour, SimulatedDevice
 from tests.support.waiting import wait_for
 
@@ -28,14 +27,6 @@ CHANNELS = [
     ChannelSpec(f"3402000000131000000{n}", f"东门{n}号", "340202", longitude=118.38 + n / 100, latitude=31.33)
     for n in range(1, 6)
 ]
-
-
-@pytest.fixture
-def clip() -> Path:
-    path = DATA / "clips" / "car-detection.mp4"
-    if not path.exists():
-        pytest.skip(f"{path} not found: set SHARPEYES_TEST_DATA to the shared data folder")
-    return path
 
 
 @pytest.fixture
@@ -58,8 +49,10 @@ def _ask(server: SipServer, work):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("transport", ["UDP", "TCP"])
-def test_the_catalog_comes_back_whole_from_several_messages(server: SipServer, clip: Path, transport: str) -> None:
-    with SimulatedDevice(DEVICE, PASSWORD, server.port, clip, CHANNELS, transport) as device:
+def test_the_catalog_comes_back_whole_from_several_messages(
+    server: SipServer, car_footage: Path, transport: str
+) -> None:
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, car_footage, CHANNELS, transport) as device:
         assert device.registered.wait(5)
         answer = _ask(server, server.query(DEVICE, "Catalog"))
         assert answer.complete
@@ -75,16 +68,16 @@ def test_the_catalog_comes_back_whole_from_several_messages(server: SipServer, c
         assert info.parts[0].fields["Manufacturer"] == "Sim"
 
 
-def test_a_ptz_command_reaches_the_device(server: SipServer, clip: Path) -> None:
-    with SimulatedDevice(DEVICE, PASSWORD, server.port, clip, CHANNELS) as device:
+def test_a_ptz_command_reaches_the_device(server: SipServer, car_footage: Path) -> None:
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, car_footage, CHANNELS) as device:
         assert device.registered.wait(5)
         _ask(server, server.control(DEVICE, CHANNELS[0].channel_id, {"PTZCmd": ptz.move("left", 0.5)}))
         assert device.controls == [{"channel": CHANNELS[0].channel_id, "PTZCmd": ptz.move("left", 0.5)}]
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_live_media_is_read_like_any_source(server: SipServer, clip: Path, transport: RtspTransport) -> None:
-    with SimulatedDevice(DEVICE, PASSWORD, server.port, clip, CHANNELS) as device:
+def test_live_media_is_read_like_any_source(server: SipServer, car_footage: Path, transport: RtspTransport) -> None:
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, car_footage, CHANNELS) as device:
         assert device.registered.wait(5)
         source = GbSource(server, DEVICE, CHANNELS[0].channel_id, SourceOptions(rtsp_transport=transport),
                           invite_timeout_s=2, media_timeout_s=2)  # fmt: skip
@@ -106,9 +99,9 @@ def test_live_media_is_read_like_any_source(server: SipServer, clip: Path, trans
         wait_for(lambda: device.byes == 1, 5, "the device was sent BYE")
 
 
-def test_no_answer_to_invite_and_no_media_are_told_apart(server: SipServer, clip: Path) -> None:
+def test_no_answer_to_invite_and_no_media_are_told_apart(server: SipServer, car_footage: Path) -> None:
     silent_device = DeviceBehaviour(answer_invite=False)
-    with SimulatedDevice(DEVICE, PASSWORD, server.port, clip, CHANNELS, behaviour=silent_device) as device:
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, car_footage, CHANNELS, behaviour=silent_device) as device:
         assert device.registered.wait(5)
         source = _source(server)
         with pytest.raises(SourceUnreachableError, match="no answer to INVITE") as silent:

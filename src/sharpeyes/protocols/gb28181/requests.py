@@ -74,20 +74,17 @@ class Requests:
         """A request out of any dialog to ``to_id`` (default the device) at ``peer``, in ``to_domain`` (default
         this platform's)."""
         target = to_id or peer.device_id
-        message = SipMessage(method=method, uri=f"sip:{target}@{peer.host}:{peer.port}")
-        message.headers += [
-            ("Via", _via(peer.transport, local)),
-            ("From", f"<sip:{self._server_id}@{self._domain}>;tag={secrets.token_hex(5)}"),
-            ("To", f"<sip:{target}@{to_domain or self._domain}>"),
-            ("Call-ID", f"{secrets.token_hex(10)}@{local[0]}"),
-            ("CSeq", f"{next(self._cseq)} {method}"),
-            ("Max-Forwards", "70"),
-            ("User-Agent", "SharpEyes"),
-        ]
-        if body:
-            message.headers.append(("Content-Type", content_type))
-            message.body = body
-        return message
+        return _request(
+            method,
+            f"sip:{target}@{peer.host}:{peer.port}",
+            _via(peer.transport, local),
+            f"<sip:{self._server_id}@{self._domain}>;tag={secrets.token_hex(5)}",
+            f"<sip:{target}@{to_domain or self._domain}>",
+            f"{secrets.token_hex(10)}@{local[0]}",
+            f"{next(self._cseq)} {method}",
+            body,
+            content_type,
+        )
 
     def again(self, message: SipMessage, peer: Peer, local: tuple[str, int]) -> SipMessage:
         """``message`` sent anew (after a challenge): same Call-ID and tags, the next CSeq, a fresh branch."""
@@ -101,20 +98,10 @@ class Requests:
         """ACK, INFO or BYE inside ``dialog`` (ACK reuses the INVITE's CSeq number, the others take the next)."""
         if method != "ACK":
             dialog.cseq += 1
-        message = SipMessage(method=method, uri=dialog.uri)
-        message.headers += [
-            ("Via", _via(dialog.peer.transport, dialog.local)),
-            ("From", dialog.from_value),
-            ("To", dialog.to_value),
-            ("Call-ID", dialog.call_id),
-            ("CSeq", f"{dialog.cseq} {method}"),
-            ("Max-Forwards", "70"),
-            ("User-Agent", "SharpEyes"),
-        ]
-        if body:
-            message.headers.append(("Content-Type", content_type))
-            message.body = body
-        return message
+        via = _via(dialog.peer.transport, dialog.local)
+        cseq = f"{dialog.cseq} {method}"
+        return _request(method, dialog.uri, via, dialog.from_value, dialog.to_value, dialog.call_id, cseq, body,
+                        content_type)  # fmt: skip
 
     async def send(self, message: SipMessage, peer: Peer, timeout_s: float) -> SipMessage:
         """Send ``message`` and wait for its final answer (an INVITE that hears "trying" or "ringing" stops being
@@ -160,6 +147,18 @@ class Requests:
             if not heard.is_set():
                 peer.send(data)
             interval = min(interval * 2, RETRANSMIT_MOST_S)
+
+
+def _request(
+    method: str, uri: str, via: str, sender: str, to: str, call_id: str, cseq: str, body: bytes, content_type: str
+) -> SipMessage:
+    message = SipMessage(method=method, uri=uri)
+    message.headers += [("Via", via), ("From", sender), ("To", to), ("Call-ID", call_id), ("CSeq", cseq),
+                        ("Max-Forwards", "70"), ("User-Agent", "SharpEyes")]  # fmt: skip
+    if body:
+        message.headers.append(("Content-Type", content_type))
+        message.body = body
+    return message
 
 
 def _via(transport: str, local: tuple[str, int]) -> str:
