@@ -99,7 +99,7 @@ class _Clock:
         return self.now
 
 
-def _register(server: SipServer, password: str, expires: int = 3600) -> str:
+def _register(server: SipServer, password: str, expires: int | str = 3600) -> str:
     """Register DEVICE through ``handle`` (challenge, then the digest); the final status line."""
     answers: list[bytes] = []
     first = REGISTER.format(auth="").replace("Expires: 3600", f"Expires: {expires}")
@@ -141,6 +141,15 @@ def test_registration_expiry_is_clamped_and_missed_keepalives_put_a_device_offli
     server.sweep()
     assert server.devices() == []
     assert changes[-2:] == [(DEVICE, "offline"), (DEVICE, "expired")]
+
+
+def test_digits_of_other_scripts_are_not_numbers() -> None:
+    """Found by bench/gb_fuzz.py: "2¹" passes ``str.isdigit`` but not ``int``; it is read as no number at all."""
+    server = SipServer(SETTINGS)
+    assert _register(server, PASSWORD, expires="2¹").startswith("200")
+    assert server.devices()[0].expires_at - server.devices()[0].registered_at == 3600
+    with pytest.raises(SipError, match="CSeq is not a number"):
+        parse(REGISTER.format(auth="").replace("CSeq: 1", "CSeq: ١").encode())
 
 
 class _Listener:

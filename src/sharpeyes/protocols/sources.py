@@ -17,7 +17,7 @@ GB_SCHEME = "gb28181"
 """``gb28181://DEVICE_ID/CHANNEL_ID``: a channel of a device registered over GB/T 28181 (live), or with
 ``?start=UNIX&end=UNIX`` the device's own recording of that range (playback)."""
 SCHEMES = NETWORK_SCHEMES | {"file", GB_SCHEME}
-_GB_URL = re.compile(r"^gb28181://(\d{20})/(\d{20})/?(?:\?start=(\d{1,12})&end=(\d{1,12}))?$", re.I)
+_GB_URL = re.compile(r"^gb28181://([0-9]{20})/([0-9]{20})/?(?:\?start=([0-9]{1,12})&end=([0-9]{1,12}))?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
 from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.gb_devices import GbChannel, GbDevice
+from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.protocols.gb28181 import catalog, ptz
 from sharpeyes.protocols.gb28181.manscdp import Manscdp
@@ -391,7 +392,7 @@ def _url(channel: GbChannel) -> str:
 def _area_code(civil_code: str, areas: AreaRepository) -> str | None:
     """The area of a ``CivilCode``: the same code in the area tree, else its county (6 digits), else its city
     (4 digits + 00); None when the tree has none of them."""
-    if not civil_code.isdigit() or len(civil_code) < 4:
+    if not ascii_digits(civil_code) or len(civil_code) < 4:
         return None
     candidates = [civil_code, civil_code[:6], civil_code[:4] + "00"]
     return next((code for code in candidates if len(code) in (6, 9, 12) and areas.get(code) is not None), None)

@@ -21,7 +21,7 @@ from sharpeyes.core.cameras import CameraStatus
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, UnavailableError
 from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
-from sharpeyes.core.gb_ids import camera_id_problem
+from sharpeyes.core.gb_ids import ascii_digits, camera_id_problem
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.media.gb_forward import Forwarder
 from sharpeyes.media.manager import StreamManager
@@ -241,11 +241,11 @@ def _checked(draft: SuperiorPlatform, own_id: str) -> SuperiorPlatform:
     def bad(field: str, why: str) -> InvalidInputError:
         return InvalidInputError(f"{field}: {why}", code="bad_superior", field=field)
 
-    if not (draft.superior_id.isdigit() and len(draft.superior_id) == 20):
+    if not (ascii_digits(draft.superior_id) and len(draft.superior_id) == 20):
         raise bad("superior_id", "the superior's 20-digit GB/T 28181 id")
     if draft.superior_id == own_id:
         raise bad("superior_id", "that is this platform's own id")
-    if not (draft.domain.isdigit() and len(draft.domain) == 10):
+    if not (ascii_digits(draft.domain) and len(draft.domain) == 10):
         raise bad("domain", "the superior's 10-digit SIP domain")
     if draft.transport not in ("UDP", "TCP"):
         raise bad("transport", "UDP or TCP")

@@ -7,6 +7,7 @@ import math
 from xml.etree.ElementTree import Element
 
 from sharpeyes.core.gb_devices import GbChannel
+from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.protocols.gb28181.manscdp import Manscdp
 
 
@@ -20,7 +21,7 @@ def items(body: Manscdp) -> list[GbChannel]:
     for item in found.findall("Item"):
         value = _texts(item)
         channel_id = value.get("DeviceID", "")
-        if not channel_id.isdigit() or len(channel_id) > 20:
+        if not ascii_digits(channel_id) or len(channel_id) > 20:
             continue
         out.append(
             GbChannel(
@@ -58,4 +59,4 @@ def _coordinate(text: str, limit: float) -> float | None:
 
 
 def _small_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 4 else None
+    return int(text) if ascii_digits(text) and len(text) < 4 else None

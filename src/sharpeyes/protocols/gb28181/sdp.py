@@ -61,13 +61,13 @@ def read(body: bytes) -> Described:
     """Read an offer or an answer; ``SipError`` when it names no video address."""
     text = body.decode("utf-8", "replace")
     connection = re.search(r"^c=IN IP4 (\S+)", text, re.M)
-    media = re.search(r"^m=video (\d{1,5}) (\S+)", text, re.M)
+    media = re.search(r"^m=video ([0-9]{1,5}) (\S+)", text, re.M)
     if connection is None or media is None:
         raise SipError("the SDP names no video address (c= and m=video)")
     kind = re.search(r"^s=(\S+)", text, re.M)
-    ssrc = re.search(r"^y=(\d{1,10})", text, re.M)
+    ssrc = re.search(r"^y=([0-9]{1,10})", text, re.M)
     setup = re.search(r"^a=setup:(\w+)", text, re.M)
-    times = re.search(r"^t=(\d{1,12}) (\d{1,12})", text, re.M)
+    times = re.search(r"^t=([0-9]{1,12}) ([0-9]{1,12})", text, re.M)
     return Described(
         kind=kind.group(1) if kind else "Play",
         host=connection.group(1),

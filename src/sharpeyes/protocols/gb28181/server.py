@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from sharpeyes.core.gb_devices import SuperiorPlatform
+from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
 from sharpeyes.protocols.gb28181.requests import Dialog, NoAnswer, Peer, Requests
@@ -46,7 +47,7 @@ SWEPT_AT_ONCE = 5_000
 """Devices looked at per sweep tick: 420,000 are all seen every 8.4 s, each tick a millisecond or two."""
 SOCKET_BUFFER = 4 << 20
 """Bytes the UDP socket may queue each way (the kernel may cap it: net.core.rmem_max)."""
-_DEVICE_ID = re.compile(r"^\d{20}$")
+_DEVICE_ID = re.compile(r"^[0-9]{20}$")
 
 ANSWER_GAP_S = 5.0
 """Seconds to wait for the next part of an answer spread over several MESSAGEs before giving up on the rest."""
@@ -413,7 +414,7 @@ class SipServer:
             logger.warning("REGISTER of device %s from %s:%d refused: wrong credentials", device_id, host, port)
             return response(request, 403, "Forbidden", to_tag=tag)
         asked = request.get("Expires") or parameters(request.get("Contact")).get("expires", "")
-        expires = int(asked) if asked.isdigit() else DEFAULT_EXPIRES
+        expires = int(asked) if ascii_digits(asked) else DEFAULT_EXPIRES
         answer = response(request, 200, "OK", to_tag=tag)
         answer.set("Date", datetime.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3])  # the device's clock is local
         if expires == 0:
@@ -477,7 +478,7 @@ class SipServer:
         listed = next((child for child in body.root or () if len(child) > 0), None)
         collecting.items += len(listed) if listed is not None else 0
         total = body.fields.get("SumNum", "")
-        if total.isdigit():
+        if ascii_digits(total):
             collecting.total = int(total)
         if collecting.arrived is not None:
             collecting.arrived.set()
@@ -534,7 +535,7 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 
 def _contact(request: SipMessage) -> tuple[str, int] | None:
-    match = re.search(r"sips?:[^@;>\s]+@([0-9A-Za-z.\-]+)(?::(\d{1,5}))?", request.get("Contact"))
+    match = re.search(r"sips?:[^@;>\s]+@([0-9A-Za-z.\-]+)(?::([0-9]{1,5}))?", request.get("Contact"))
     return (match.group(1), int(match.group(2) or 5060)) if match else None
 
 

@@ -7,6 +7,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from sharpeyes.core.gb_ids import ascii_digits
+
 MAX_MESSAGE = 65_536
 """Bytes a message may take, headers and body (a Catalog part is a few kilobytes)."""
 MAX_HEADERS = 100
@@ -26,7 +28,7 @@ CANONICAL = {
     "expires": "Expires", "date": "Date", "subject": "Subject", "allow": "Allow",
 }  # fmt: skip
 _REQUEST = re.compile(r"^([A-Z]{3,16}) (\S{1,512}) SIP/2\.0$")
-_RESPONSE = re.compile(r"^SIP/2\.0 ([1-6]\d\d) ?(.{0,200})$")
+_RESPONSE = re.compile(r"^SIP/2\.0 ([1-6][0-9][0-9]) ?(.{0,200})$")
 _TOKEN = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]{1,64}$")
 
 
@@ -64,7 +66,7 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[int, str]:
         number, _, method = self.get("CSeq").partition(" ")
-        if not number.isdigit():
+        if not ascii_digits(number):
             raise SipError("CSeq is not a number")
         return int(number), method.strip()
 
@@ -105,7 +107,7 @@ def parse(data: bytes) -> SipMessage:
             raise SipError(f"more than {MAX_HEADERS} headers")
     length = message.get("Content-Length")
     if length:
-        if not length.isdigit():
+        if not ascii_digits(length):
             raise SipError("Content-Length is not a number")
         if int(length) > len(body):
             raise SipError(f"body shorter ({len(body)} bytes) than its Content-Length ({length})")

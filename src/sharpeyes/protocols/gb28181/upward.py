@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
+from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer, Peer, Requests
 from sharpeyes.protocols.gb28181.sip import SipError, SipMessage, response, split_stream, user_of
@@ -159,7 +160,7 @@ class SuperiorLink:
         if answer.status != 200:
             raise PermissionError(f"the superior refused registration: {answer.status} {answer.reason}")
         granted = answer.get("Expires")
-        return int(granted) if granted.isdigit() else expires
+        return int(granted) if ascii_digits(granted) else expires
 
     # -- what the superior asks ------------------------------------------------------------------------------
 
