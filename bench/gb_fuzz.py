@@ -1,8 +1,8 @@
-"""A million mutated inputs through everything that reads what GB/T 28181 devices send: the SIP parser and TCP
-framing, the SIP server as a whole, MANSCDP bodies (with the catalogs read from them), SDP, the program-stream
-demuxer and RTP reading and reordering. Each input is a well-formed one (``tests/protocols/gb28181_corpus.py``) with
-bytes flipped, cut, spliced or repeated, or plain random bytes. A crash is any exception other than the module's
-own refusal; a hang is an input that takes over a second. The baseline is the same number of plain random inputs, timed in the same run.
+"""A million mutated inputs through everything that reads what GB/T 28181 devices send: the SIP parser and TCP framing,
+the SIP server as a whole, MANSCDP bodies (with the catalogs read from them), SDP, the program-stream demuxer and RTP
+reading and reordering. Each input is a well-formed one (``tests/protocols/gb28181_corpus.py``) with bytes flipped,
+cut, spliced or repeated, or plain random bytes. A crash is any exception other than the module's own refusal; a hang
+is an input that takes over a second. The baseline is the same number of plain random inputs, timed in the same run.
 
     .venv/bin/python bench/gb_fuzz.py [--inputs 1000000] [--seed 1]
 """
