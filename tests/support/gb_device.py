@@ -63,7 +63,8 @@ class SimulatedDevice:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._media_stop = threading.Event()
+        self._calls: dict[str, tuple[threading.Event, threading.Event]] = {}
+        """Call-ID → (stopped, paused) of each stream it sends."""
         self._cseq = 1
         self._challenge: str | None = None
         if self.transport == "TCP":
@@ -88,7 +89,8 @@ class SimulatedDevice:
             self._send(self._register(self._challenge, expires=0))
             self.registered.wait(2)
         self._stop.set()
-        self._media_stop.set()
+        for stopped, _paused in self._calls.values():
+            stopped.set()
         self._thread.join(5)
         self._sock.close()
 
@@ -150,10 +152,15 @@ class SimulatedDevice:
             self._invite(request)
         elif request.method == "BYE":
             self.byes += 1
-            self._media_stop.set()
+            self._calls.get(request.get("Call-ID"), (threading.Event(), None))[0].set()
             self._send(response(request, 200, "OK").encode())
         elif request.method == "INFO":
             self.infos.append(request.body.decode())
+            paused = self._calls.get(request.get("Call-ID"), (None, threading.Event()))[1]
+            if request.body.startswith(b"PAUSE"):
+                paused.set()
+            elif request.body.startswith(b"PLAY"):
+                paused.clear()
             self._send(response(request, 200, "OK").encode())
 
     def _catalog(self, sn: str) -> None:
@@ -205,20 +212,23 @@ class SimulatedDevice:
         answer.body = ("\r\n".join(lines) + "\r\n").encode()
         self._send(answer.encode())
         if self.behaviour.send_media:
-            self._media_stop.clear()
-            threading.Thread(target=self._stream, args=(offer,), daemon=True).start()
+            call = self._calls[request.get("Call-ID")] = (threading.Event(), threading.Event())
+            threading.Thread(target=self._stream, args=(offer, *call), daemon=True).start()
 
-    def _stream(self, offer: sdp.MediaOffer) -> None:
-        """The clip in a loop, paced in real time, until BYE; a playback plays the range's length of it once."""
+    def _stream(self, offer: sdp.MediaOffer, stopped: threading.Event, paused: threading.Event) -> None:
+        """The clip in a loop, paced in real time, until BYE; a playback plays the range's length of it once, and
+        sends nothing while paused."""
         sender = MediaSender(offer.host, offer.port, offer.transport, int(offer.ssrc))
         started, offset = time.monotonic(), 0
         try:
-            while not self._media_stop.is_set():
+            while not stopped.is_set():
                 for data, pts, key in self._units:
                     if offer.kind == "Playback" and pts >= (offer.end - offer.start) * 90_000:
                         return  # the range is sent
+                    while paused.is_set() and not stopped.wait(0.05):
+                        started += 0.05  # the clock stands still while paused
                     delay = started + (pts + offset) / 90_000 - time.monotonic()
-                    if delay > 0 and self._media_stop.wait(delay):
+                    if delay > 0 and stopped.wait(delay):
                         return
                     sender.send(data, pts + offset, keyframe=key)
                     self.sent_bytes = sender.sent_bytes

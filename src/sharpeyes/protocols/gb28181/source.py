@@ -10,7 +10,8 @@ import contextlib
 import io
 import itertools
 import logging
-from collections.abc import Coroutine, Iterator
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from sharpeyes.core.errors import (
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 _PROBE = {"probesize": "65536", "analyzeduration": "500000"}
 _serials = itertools.count(1)
+LONGEST_PAUSE_S = 600.0
+"""A paused playback ends when it has been paused this long (its thread and media port are let go)."""
 T = TypeVar("T")
 
 
@@ -68,6 +71,7 @@ class GbSource(_AvSource):
         self._pipe: _Pipe | None = None
         self._playback = playback
         self._rtsp_cseq = 0
+        self._paused = False
 
     def open(self) -> StreamInfo:
         device = self._server.device(self._device_id)
@@ -100,7 +104,7 @@ class GbSource(_AvSource):
                 "or it sends elsewhere / 设备已应答但未收到媒体流",
                 code="no_media",
             )
-        self._pipe = _Pipe(receiver, first, self._options.read_timeout_s)
+        self._pipe = _Pipe(receiver, first, self._options.read_timeout_s, lambda: self._paused)
         self._open_container(self._pipe, dict(_PROBE), None, container_format="mpeg")
         return self._info()
 
@@ -130,6 +134,7 @@ class GbSource(_AvSource):
             self._run(self._server.info(dialog, body))
         except (NoAnswer, Refused, DeviceAbsent) as err:
             raise SourceError(f"the device did not take {command}: {err}", code="control_failed") from None
+        self._paused = command == "PAUSE"  # a paused device sends nothing: silence is then no end
 
     def close(self) -> None:
         super().close()
@@ -179,13 +184,16 @@ class GbSource(_AvSource):
 
 
 class _Pipe(io.RawIOBase):
-    """The program stream as a file PyAV reads; silence past the timeout ends it (``silent`` tells why)."""
+    """The program stream as a file PyAV reads; silence past the timeout ends it (``silent`` tells why), unless
+    ``paused`` says the device was asked to pause."""
 
-    def __init__(self, receiver: MediaReceiver, first: bytes, timeout_s: float) -> None:
+    def __init__(self, receiver: MediaReceiver, first: bytes, timeout_s: float, paused: Callable[[], bool]) -> None:
         super().__init__()
         self._receiver = receiver
         self._pending = first
         self._timeout_s = timeout_s
+        self._paused = paused
+        self._quiet_since = time.monotonic()
         self.silent = False
 
     def readable(self) -> bool:
@@ -196,6 +204,9 @@ class _Pipe(io.RawIOBase):
             if self.silent:
                 return 0
             data = self._receiver.read(self._timeout_s)
+            if data is None and self._paused() and time.monotonic() - self._quiet_since < LONGEST_PAUSE_S:
+                continue
+            self._quiet_since = time.monotonic()
             if data is None:
                 self.silent = True
                 return 0
