@@ -15,6 +15,7 @@ from sharpeyes.core.cameras import RtspTransport
 from sharpeyes.core.errors import SourceStalledError, SourceUnreachableError
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.protocols.gb28181 import catalog, ptz
+from sharpeyes.protocols.gb28181 import server as server_module
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.source import GbSource
 from sharpeyes.protocols.sources import SourceOptions
@@ -66,6 +67,18 @@ def test_the_catalog_comes_back_whole_from_several_messages(
         assert channels[0].online
         info = _ask(server, server.query(DEVICE, "DeviceInfo"))
         assert info.parts[0].fields["Manufacturer"] == "Sim"
+
+
+def test_a_catalog_with_a_part_missing_is_given_up_on_after_a_gap(
+    server: SipServer, car_footage: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "ANSWER_GAP_S", 0.5)
+    lossy = DeviceBehaviour(missing_items=2)
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, car_footage, CHANNELS, behaviour=lossy) as device:
+        assert device.registered.wait(5)
+        answer = _ask(server, server.query(DEVICE, "Catalog"))
+    assert not answer.complete
+    assert sum(len(catalog.items(part)) for part in answer.parts) == 5
 
 
 def test_a_ptz_command_reaches_the_device(server: SipServer, car_footage: Path) -> None:

@@ -40,6 +40,8 @@ class DeviceBehaviour:
     answer_invite: bool = True
     send_media: bool = True
     items_per_message: int = 2
+    missing_items: int = 0
+    """Items its catalog's SumNum counts that it never sends (a part lost on the way)."""
 
 
 @dataclass
@@ -165,12 +167,13 @@ class SimulatedDevice:
 
     def _catalog(self, sn: str) -> None:
         step = self.behaviour.items_per_message
+        total = len(self.channels) + self.behaviour.missing_items
         for start in range(0, len(self.channels), step):
             part = self.channels[start : start + step]
             items = "".join(_item(channel, self.device_id) for channel in part)
             text = (
                 f'<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>{sn}</SN>'
-                f"\r\n<DeviceID>{self.device_id}</DeviceID>\r\n<SumNum>{len(self.channels)}</SumNum>\r\n"
+                f"\r\n<DeviceID>{self.device_id}</DeviceID>\r\n<SumNum>{total}</SumNum>\r\n"
                 f'<DeviceList Num="{len(part)}">{items}</DeviceList>\r\n</Response>\r\n'
             )
             self._request("MESSAGE", text.encode("gb18030"))

@@ -146,14 +146,13 @@ class GbService:
             raise await self._absent(device_id, err) from err
         except (NoAnswer, Refused) as err:
             raise UnavailableError(f"{err} / 设备未返回目录", code="device_no_answer") from err
-        channels = [item for part in answer.parts for item in catalog.items(part)]
-        channels = [channel for channel in channels if channel.device_id in ("", device_id)] or channels
-        channels = [replace(channel, device_id=device_id) for channel in channels]
+        channels = [replace(item, device_id=device_id) for part in answer.parts for item in catalog.items(part)]
         device = server.device(device_id)
         transport = device.transport if device is not None else "UDP"
-        await asyncio.to_thread(self._keep_catalog, device_id, channels, transport)
+        await asyncio.to_thread(self._keep_catalog, device_id, channels, transport, answer.complete)
         if not answer.complete:
-            logger.warning("device %s: catalog incomplete, %d items kept", device_id, len(channels))
+            logger.warning("device %s: catalog incomplete: %d items added or updated, none dropped", device_id,
+                           len(channels))  # fmt: skip
         return await asyncio.to_thread(self.channels, device_id)
 
     async def device_status(self, device_id: str) -> dict[str, str]:
@@ -283,9 +282,9 @@ class GbService:
                 fields.get("Firmware", ""),
             )
 
-    def _keep_catalog(self, device_id: str, channels: list[GbChannel], transport: str) -> None:
+    def _keep_catalog(self, device_id: str, channels: list[GbChannel], transport: str, whole: bool) -> None:
         with self._sessions.begin() as db:
-            GbRepository(db).replace_channels(device_id, channels)
+            GbRepository(db).keep_channels(device_id, channels, whole=whole)
             areas = AreaRepository(db)
             area_of = {code: _area_code(code, areas) for code in {channel.civil_code for channel in channels}}
         for channel in channels:

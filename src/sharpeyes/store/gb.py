@@ -60,11 +60,15 @@ class GbRepository:
         query = select(GbChannelRow).where(GbChannelRow.device_id == device_id).order_by(GbChannelRow.channel_id)
         return [GbChannel(**{name: getattr(row, name) for name in _CHANNEL_FIELDS}) for row in self._db.scalars(query)]
 
-    def replace_channels(self, device_id: str, channels: Sequence[GbChannel]) -> None:
-        """The device's whole catalog is now ``channels`` (a repeated id keeps its last item)."""
-        self._db.execute(delete(GbChannelRow).where(GbChannelRow.device_id == device_id))
+    def keep_channels(self, device_id: str, channels: Sequence[GbChannel], *, whole: bool) -> None:
+        """The device's catalog as it answered: ``whole``, it replaces what was kept; else (some parts never
+        came) the items that came are added or updated and the others kept. A repeated id keeps its last item."""
+        if whole:
+            self._db.execute(delete(GbChannelRow).where(GbChannelRow.device_id == device_id))
+            self._db.flush()
         latest = {channel.channel_id: channel for channel in channels}
-        self._db.add_all(GbChannelRow(**asdict(channel)) for channel in latest.values())
+        for channel in latest.values():
+            self._db.merge(GbChannelRow(**asdict(channel)))
 
 
 class SuperiorRepository:
