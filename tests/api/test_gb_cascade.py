@@ -59,9 +59,11 @@ def _login(client: TestClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
+@pytest.mark.parametrize("transport", ["UDP", "TCP"])
 def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
-    platforms: tuple[Runtime, Runtime], car_footage: Path
+    platforms: tuple[Runtime, Runtime], car_footage: Path, transport: str
 ) -> None:
+    """Over TCP the lower connects to the upper for SIP, and so the upper asks for media over TCP too."""
     lower, upper = platforms
     with _client(lower) as low, _client(upper) as up:
         low_auth, up_auth = _login(low), _login(up)
@@ -71,7 +73,7 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
         with SimulatedDevice(DEVICE, DEVICE_PASSWORD, low_port, car_footage, [CHANNEL]) as device:
             wait_for(lambda: _camera(low, low_auth, CHANNEL.channel_id), 15, "the device's channel on the lower")
             superior = {"superior_id": UPPER_ID, "domain": UPPER_DOMAIN, "host": "127.0.0.1", "port": up_port,
-                        "password": UPPER_PASSWORD, "keepalive_s": 5}  # fmt: skip
+                        "password": UPPER_PASSWORD, "keepalive_s": 5, "transport": transport}  # fmt: skip
             added = low.post("/api/v1/gb/superiors", json=superior, headers=low_auth)
             assert added.status_code == 201, added.text
             assert "password" not in added.json()
@@ -86,6 +88,7 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
 
             camera = wait_for(lambda: _camera(up, up_auth, CHANNEL.channel_id), 15, "the channel on the upper")
             assert camera["source_url"] == f"gb28181://{LOWER_ID}/{CHANNEL.channel_id}"
+            assert camera["rtsp_transport"] == transport.lower()
             assert (camera["longitude"], camera["latitude"]) == (118.381, 31.331)
             lower_seen = [d for d in up.get("/api/v1/gb/devices", headers=up_auth).json() if d["device_id"] == LOWER_ID]
             assert lower_seen[0]["name"] == "Sharp Eyes"
