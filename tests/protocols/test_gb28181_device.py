@@ -19,6 +19,7 @@ from sharpeyes.protocols.gb28181 import server as server_module
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.source import GbSource
 from sharpeyes.protocols.sources import SourceOptions
+from tests.support.clips import make_test_clip
 from tests.support.gb_device import ChannelSpec, DeviceBehaviour, SimulatedDevice
 from tests.support.waiting import wait_for
 
@@ -110,6 +111,21 @@ def test_live_media_is_read_like_any_source(server: SipServer, car_footage: Path
         assert len(device.invites[0].ssrc) == 10
         assert device.invites[0].ssrc.startswith("0"), "0: live"
         wait_for(lambda: device.byes == 1, 5, "the device was sent BYE")
+
+
+def test_h265_live_media_is_read_too(server: SipServer, tmp_path: Path) -> None:
+    clip = make_test_clip(tmp_path / "h265.mp4", duration_s=4.0, fps=10, gop=10, codec="libx265")
+    with SimulatedDevice(DEVICE, PASSWORD, server.port, clip, CHANNELS) as device:
+        assert device.registered.wait(5)
+        source = _source(server)
+        try:
+            info = source.open()
+            packets = [packet for packet, _ in zip(source.packets(), range(12), strict=False)]
+        finally:
+            source.close()
+    assert (info.codec, info.width, info.height) == ("hevc", 320, 240)
+    assert packets[0].keyframe
+    assert len(packets) == 12
 
 
 def test_no_answer_to_invite_and_no_media_are_told_apart(server: SipServer, car_footage: Path) -> None:

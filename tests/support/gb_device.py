@@ -78,7 +78,7 @@ class SimulatedDevice:
         self.port = self._sock.getsockname()[1]
         self._buffer = bytearray()
         self._thread = threading.Thread(target=self._run, name=f"gb-device-{self.device_id}", daemon=True)
-        self._units = _access_units(self.clip)
+        self._codec, self._units = _access_units(self.clip)
 
     def __enter__(self) -> SimulatedDevice:
         self._thread.start()
@@ -233,7 +233,7 @@ class SimulatedDevice:
                     delay = started + (pts + offset) / 90_000 - time.monotonic()
                     if delay > 0 and stopped.wait(delay):
                         return
-                    sender.send(data, pts + offset, keyframe=key)
+                    sender.send(data, pts + offset, keyframe=key, codec=self._codec)
                     self.sent_bytes = sender.sent_bytes
                 if offer.kind == "Playback":
                     return
@@ -298,12 +298,14 @@ def _item(channel: ChannelSpec, device_id: str) -> str:
     )
 
 
-def _access_units(clip: Path) -> list[tuple[bytes, int, bool]]:
-    """(Annex B access unit, 90 kHz PTS from 0, keyframe) of every video packet of ``clip``."""
+def _access_units(clip: Path) -> tuple[str, list[tuple[bytes, int, bool]]]:
+    """The codec (h264 or hevc) and (Annex B access unit, 90 kHz PTS from 0, keyframe) of every video packet of
+    ``clip``."""
     out = []
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
-        annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
+        codec = stream.codec_context.name
+        annexb = BitStreamFilterContext(f"{codec}_mp4toannexb", stream)
         first: int | None = None
         for packet in container.demux(stream):
             for converted in annexb.filter(packet):
@@ -312,4 +314,4 @@ def _access_units(clip: Path) -> list[tuple[bytes, int, bool]]:
                 pts = int(converted.pts * (stream.time_base or 0) * 90_000)
                 first = pts if first is None else first
                 out.append((bytes(converted), pts - first, bool(converted.is_keyframe)))
-    return out  # in decoding order: a clip without B-frames (as cameras send) has its PTS rising
+    return codec, out  # in decoding order: a clip without B-frames (as cameras send) has its PTS rising
