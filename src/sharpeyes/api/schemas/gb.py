@@ -101,8 +101,8 @@ class SuperiorIn(BaseModel):
         },
     )
 
-    superior_id: str = Field(pattern=r"^\d{20}$", description="The superior platform's 20-digit id.")
-    domain: str = Field(pattern=r"^\d{10}$", description="Its 10-digit SIP domain.")
+    superior_id: str = Field(pattern=r"^[0-9]{20}$", description="The superior platform's 20-digit id.")
+    domain: str = Field(pattern=r"^[0-9]{10}$", description="Its 10-digit SIP domain.")
     host: str = Field(min_length=1, max_length=253, pattern=r"^[0-9A-Za-z.:\-]+$")
     port: int = Field(5060, ge=1, le=65535)
     transport: Literal["UDP", "TCP"] = "UDP"
