@@ -125,7 +125,7 @@ class SuperiorLink:
             except asyncio.CancelledError:
                 raise
             except (NoAnswer, SipError, OSError, PermissionError) as err:
-                self._set("failed", f"{err or type(err).__name__} / 向上级平台注册失败")
+                self._set("failed", f"{str(err) or type(err).__name__} / 向上级平台注册失败")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST_S)
 
