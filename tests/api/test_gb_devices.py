@@ -84,6 +84,11 @@ def test_a_device_joins_records_moves_and_alarms(
         channels = client.get(f"/api/v1/gb/devices/{DEVICE}/channels", headers=auth).json()
         assert [c["camera_id"] for c in channels] == [CHANNELS[0].channel_id, CHANNELS[1].channel_id, None]
         camera = client.get(f"/api/v1/cameras/{CHANNELS[0].channel_id}", headers=auth).json()
+        assert (camera["status"], camera["status_reason"]) == (
+            "idle",
+            f"not streaming; its GB/T 28181 device {DEVICE} is online / 设备在线",
+        ), "known from its device, not by asking for its video"
+        assert device.invites == []
         assert camera["name"] == "东门球机"
         assert camera["source_url"] == f"gb28181://{DEVICE}/{CHANNELS[0].channel_id}"
         assert camera["area_code"] == "340202"
@@ -117,6 +122,11 @@ def test_a_device_joins_records_moves_and_alarms(
         assert "video" in event["detail"]
         assert "移动侦测" in event["detail"]
     wait_for(lambda: _device(client, auth, status="unregistered"), 10, "the device kept after it left")
+    second = client.get(f"/api/v1/cameras/{CHANNELS[1].channel_id}", headers=auth).json()
+    assert (second["status"], second["status_reason"]) == (
+        "offline",
+        f"its GB/T 28181 device {DEVICE} is not registered / 设备未注册",
+    )
 
 
 def _device(client: TestClient, auth: dict[str, str], **wanted: Any) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from sharpeyes.core.errors import UnavailableError
 from sharpeyes.core.settings import SnapshotSettings, StreamSettings
 from sharpeyes.media.manager import IDLE_REASON, StreamManager
 from sharpeyes.media.recorder import RecordedSegment, RecorderConfig
+from sharpeyes.protocols.sources import PacketSource, SourceOptions, open_source
 from tests.support.clips import make_test_clip
 from tests.support.waiting import wait_for
 
@@ -158,3 +159,47 @@ def test_the_sub_stream_is_its_own_stream_and_the_main_stream_stands_in_without_
     stand_in = manager.acquire("cam-1", "sub")
     assert stand_in.profile == "main"
     manager.release(stand_in)
+
+
+def test_a_camera_whose_status_can_be_probed_is_not_streamed_to_check_it(clip: Path, tmp_path: Path) -> None:
+    """A GB/T 28181 channel's status is its device's: probed, never checked by asking for video."""
+    device_online = {"value": True}
+
+    def probe(url: str) -> CameraState | None:
+        if not url.endswith("probed.mp4"):
+            return None
+        status = CameraStatus.ONLINE if device_online["value"] else CameraStatus.OFFLINE
+        return CameraState(status, "the device says", datetime.now(UTC))
+
+    opened: list[str] = []
+
+    def opener(url: str, options: SourceOptions) -> PacketSource:
+        opened.append(url)
+        return open_source(url, options)
+
+    manager = StreamManager(ON_DEMAND, SnapshotSettings(), opener, probe)
+    heard: list[tuple[str, str]] = []
+    manager.add_status_listener(lambda camera_id, state: heard.append((camera_id, state.status.value)))
+    try:
+        probed = tmp_path / "probed.mp4"
+        probed.symlink_to(clip)
+        manager.register(_camera(probed.as_uri(), "gb-1"))
+        manager.register(_camera(clip.as_uri(), "rtsp-like"))
+        manager.tend()
+        assert manager.streaming_ids() == {"rtsp-like"}, "only the camera that cannot be probed is checked"
+        assert ("gb-1", "online") in heard
+        state = manager.state("gb-1")
+        assert state is not None
+        assert state.status is CameraStatus.IDLE
+        assert "gb-1" in manager.online_camera_ids()
+        device_online["value"] = False
+        manager.tend(time.monotonic() + 11)
+        assert ("gb-1", "offline") in heard
+        offline = manager.state("gb-1")
+        assert offline is not None
+        assert (offline.status, offline.reason) == (CameraStatus.OFFLINE, "the device says")
+        session = manager.acquire("gb-1")  # a viewer: now it streams
+        wait_for(lambda: probed.as_uri() in opened, 5, "the probed camera streamed for its viewer")
+        manager.release(session)
+    finally:
+        manager.shutdown()

@@ -59,7 +59,8 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     gb = settings.gb28181
     sip = SipServer(gb) if gb.enabled else None
     opener = gb_source.opener(sip, gb.invite_timeout_s, gb.media_timeout_s)
-    streams = StreamManager(settings.streams, settings.snapshots, opener) if with_streams else None
+    probe = gb_source.prober(sip)
+    streams = StreamManager(settings.streams, settings.snapshots, opener, probe) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
     tracks = TrackService(

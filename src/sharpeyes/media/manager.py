@@ -26,6 +26,12 @@ from sharpeyes.media.snapshots import Snapshot, SnapshotTaker
 from sharpeyes.protocols.sources import SourceOpener, SourceOptions, open_source
 
 StatusListener = Callable[[str, CameraState], None]
+Prober = Callable[[str], CameraState | None]
+"""What is known of a source without streaming it (a GB/T 28181 channel: whether its device is online), or None:
+check it by streaming."""
+
+PROBE_INTERVAL_S = 10.0
+"""How often an idle camera whose status can be probed is probed (cheap: no stream)."""
 
 MAX_CHECKS = 16
 """Idle cameras checked at the same time."""
@@ -55,16 +61,23 @@ class _Entry:
     told: CameraStatus | None = None
     """The status the listeners heard last: a restart that finds the same status tells them nothing."""
     final: CameraState | None = None
-    """The state of the last session when it was stopped for being unused."""
+    """The state of the last session when it was stopped for being unused, or what the last probe found."""
+    probed_s: float | None = None
+    """Monotonic time of the last probe (sources that can be probed are not checked by streaming)."""
 
 
 class StreamManager:
     def __init__(
-        self, streams: StreamSettings, snapshots: SnapshotSettings, opener: SourceOpener = open_source
+        self,
+        streams: StreamSettings,
+        snapshots: SnapshotSettings,
+        opener: SourceOpener = open_source,
+        prober: Prober | None = None,
     ) -> None:
         self._streams = streams
         self._snapshots = snapshots
         self._opener = opener
+        self._prober = prober
         self._lock = threading.Lock()
         self._entries: dict[Key, _Entry] = {}
         self._stopping: list[StreamSession] = []
@@ -116,8 +129,9 @@ class StreamManager:
                     if entry.session is not None:
                         self._retire(entry.session)
                         entry.session = None
-                if profile == "main" or entry.users > 0:
-                    self._run(entry)
+                probed_instead = self._prober is not None and self._prober(url) is not None
+                if (profile == "main" and not probed_instead) or entry.users > 0:
+                    self._run(entry)  # a probed camera is looked at by the next tend instead
 
     def forget(self, camera_id: str) -> None:
         """The camera is gone or no longer networked: stop everything of it."""
@@ -228,9 +242,15 @@ class StreamManager:
             entry = self._entries.get((camera_id, "main"))
             if entry is None:
                 return None
-            session, final, registered_at = entry.session, entry.final, entry.registered_at
+            session, final, registered_at, url = entry.session, entry.final, entry.registered_at, entry.url
         if session is not None:
             return session.state
+        probed = self._prober(url) if self._prober is not None else None
+        if probed is not None:  # known now, without streaming
+            since = final.since if final is not None and final.status is probed.status else probed.since
+            if probed.status is CameraStatus.ONLINE:
+                return CameraState(CameraStatus.IDLE, f"not streaming; {probed.reason}", since)
+            return CameraState(probed.status, probed.reason, since)
         if final is None:
             return CameraState(CameraStatus.IDLE, NOT_CHECKED, registered_at)
         if final.status is CameraStatus.ONLINE:
@@ -275,15 +295,22 @@ class StreamManager:
                     entry.final = session.state
                     entry.session = None
                     self._retire(session, "nobody needs the stream now")
-            due = [
+            idle = [
                 entry
                 for (_camera_id, profile), entry in self._entries.items()
-                if profile == "main"
-                and entry.session is None
-                and (entry.checked_s is None or now_s - entry.checked_s >= self._streams.check_interval_s)
+                if profile == "main" and entry.session is None
+            ]
+            changed = self._probe(idle, now_s)
+            due = [
+                entry
+                for entry in idle
+                if entry.checked_s is None or now_s - entry.checked_s >= self._streams.check_interval_s
             ]
             for entry in sorted(due, key=lambda e: e.checked_s or 0.0)[: max(0, MAX_CHECKS - checking)]:
                 self._run(entry)
+        for camera_id, state in changed:
+            for listener in self._listeners:
+                listener(camera_id, state)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop every session and wait (bounded) for their threads to close their connections."""
@@ -313,6 +340,25 @@ class StreamManager:
         if entry is None or self._closed:
             raise UnavailableError("the camera is not networked: it has no stream / 未联网", code="no_session")
         return entry
+
+    def _probe(self, idle: list[_Entry], now_s: float) -> list[tuple[str, CameraState]]:
+        """Probe the idle cameras that can be and are due (each counts as checked); the status changes to tell."""
+        changed: list[tuple[str, CameraState]] = []
+        if self._prober is None:
+            return changed
+        for entry in idle:
+            if entry.probed_s is not None and now_s - entry.probed_s < PROBE_INTERVAL_S:
+                continue
+            state = self._prober(entry.url)
+            if state is None:
+                continue
+            entry.probed_s = entry.checked_s = now_s
+            if entry.final is None or entry.final.status is not state.status:
+                entry.final = state  # a status that holds keeps the moment it began
+            if entry.told is not state.status:
+                entry.told = state.status
+                changed.append((entry.camera.id, state))
+        return changed
 
     def _run(self, entry: _Entry) -> StreamSession:
         """The entry's session, started when it has none (and its recorder attached to it)."""

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from sharpeyes.core.cameras import CameraState, CameraStatus
+from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import (
     SourceEndedError,
     SourceError,
@@ -228,3 +230,23 @@ def opener(server: SipServer | None, invite_timeout_s: float, media_timeout_s: f
                         playback=gb_range(url))  # fmt: skip
 
     return open_any
+
+
+def prober(server: SipServer | None) -> Callable[[str], CameraState | None]:
+    """What a ``gb28181://`` channel's status is without asking for its video: its device's (online while it keeps
+    alive). Checking idle channels by INVITE would send a lower platform thousands of them."""
+
+    def probe(url: str) -> CameraState | None:
+        ids = gb_channel(url) if server is not None and url.lower().startswith(GB_SCHEME) else None
+        if server is None or ids is None or gb_range(url) is not None:
+            return None
+        device = server.device(ids[0])
+        if device is None:
+            reason = f"its GB/T 28181 device {ids[0]} is not registered / 设备未注册"
+            return CameraState(CameraStatus.OFFLINE, reason, utcnow())
+        if not device.online:
+            reason = f"its GB/T 28181 device {ids[0]} missed its keepalives / 设备离线"
+            return CameraState(CameraStatus.OFFLINE, reason, utcnow())
+        return CameraState(CameraStatus.ONLINE, f"its GB/T 28181 device {ids[0]} is online / 设备在线", utcnow())
+
+    return probe
