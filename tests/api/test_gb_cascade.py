@@ -85,6 +85,7 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
                 "the lower registered with the upper",
             )
             assert registered[0]["superior_id"] == UPPER_ID
+            assert registered[0]["registered_at"] is not None
 
             camera = wait_for(lambda: _camera(up, up_auth, CHANNEL.channel_id), 15, "the channel on the upper")
             assert camera["source_url"] == f"gb28181://{LOWER_ID}/{CHANNEL.channel_id}"

@@ -30,7 +30,7 @@ from sharpeyes.protocols.gb28181.sender import MediaSender
 from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.protocols.gb28181.upward import Playing, SuperiorLink
 from sharpeyes.protocols.sources import gb_channel
-from sharpeyes.services.audit_log import write_audit
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.store.areas import AreaRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.gb import SuperiorRepository
@@ -55,6 +55,8 @@ class SuperiorView:
     playing: list[str]
     """Channels being sent to it now."""
     created_at: datetime | None
+    registered_at: datetime | None
+    last_keepalive: datetime | None
 
 
 class CascadeService:
@@ -64,9 +66,11 @@ class CascadeService:
         sessions: sessionmaker[Session],
         streams: StreamManager | None,
         server: SipServer | None,
+        audit: AuditTrail,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
+        self._audit = audit
         self._streams = streams
         self._server = server
 
@@ -86,8 +90,7 @@ class CascadeService:
         await server.remove_superior(stored.superior_id)
         server.add_superior(stored, self)
         await asyncio.to_thread(
-            write_audit,
-            self._sessions,
+            self._audit.write,
             username,
             "gb.superior.add",
             "ok",
@@ -106,9 +109,7 @@ class CascadeService:
         if not await asyncio.to_thread(self._delete, superior_id):
             raise NotFoundError(f"no superior platform {superior_id} / 无此上级平台", code="gb_superior_not_found")
         await server.remove_superior(superior_id)
-        await asyncio.to_thread(
-            write_audit, self._sessions, username, "gb.superior.remove", "ok", {"superior_id": superior_id}
-        )
+        await asyncio.to_thread(self._audit.write, username, "gb.superior.remove", "ok", {"superior_id": superior_id})
 
     # -- serving a superior (the Cascade the SIP server's links call, in worker threads) ---------------------
 
@@ -191,7 +192,7 @@ class CascadeService:
             return
         asyncio.run_coroutine_threadsafe(server.control(ids[0], ids[1], {"PTZCmd": fields["PTZCmd"]}), server.loop)
         audited = {"camera_id": channel_id, "command": fields["PTZCmd"]}
-        write_audit(self._sessions, f"superior:{superior_id}", "ptz", "ok", audited)
+        self._audit.write(f"superior:{superior_id}", "ptz", "ok", audited)
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -279,4 +280,6 @@ def _view(stored: SuperiorPlatform, link: SuperiorLink | None) -> SuperiorView:
         area_codes=stored.area_codes,
         playing=[channel for channel, _ in link.state.playing.values()] if link is not None else [],
         created_at=stored.created_at,
+        registered_at=link.state.registered_at if link is not None else None,
+        last_keepalive=link.state.last_keepalive if link is not None else None,
     )

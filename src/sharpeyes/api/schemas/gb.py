@@ -129,3 +129,6 @@ class SuperiorOut(BaseModel):
     area_codes: list[str]
     playing: list[str]
     created_at: datetime | None
+    registered_at: datetime | None
+    last_keepalive: datetime | None
+    """The last keepalive the superior answered."""

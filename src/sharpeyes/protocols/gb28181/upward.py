@@ -13,8 +13,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
+from sharpeyes.core.clock import utcnow
 from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
 from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
@@ -58,8 +60,9 @@ class LinkState:
     status: str = "registering"
     """registering, registered or failed."""
     reason: str = ""
-    registered_at: float | None = None
-    last_keepalive: float | None = None
+    registered_at: datetime | None = None
+    last_keepalive: datetime | None = None
+    """The last keepalive the superior answered."""
     playing: dict[str, tuple[str, Stop]] = field(default_factory=dict)
     """Call-ID → (channel id, stop) of the channels being sent to the superior."""
 
@@ -119,7 +122,7 @@ class SuperiorLink:
             try:
                 granted = await self._register(self.superior.expires)
                 self._set("registered", "")
-                self.state.registered_at = time.monotonic()
+                self.state.registered_at = utcnow()
                 delay = RETRY_FIRST_S
                 await self._keep_alive(until=time.monotonic() + granted * 0.8)
             except asyncio.CancelledError:
@@ -138,7 +141,7 @@ class SuperiorLink:
             answer = await self._send(self._request("MESSAGE", body))
             if answer.status >= 300:
                 raise PermissionError(f"the superior refused a keepalive: {answer.status} {answer.reason}")
-            self.state.last_keepalive = time.monotonic()
+            self.state.last_keepalive = utcnow()
 
     async def _register(self, expires: int) -> int:
         """REGISTER (answering the digest challenge); the lifetime granted."""
