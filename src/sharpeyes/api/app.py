@@ -15,6 +15,7 @@ from sharpeyes import __version__
 from sharpeyes.api.deps import current_user_dependency, media_user_dependency
 from sharpeyes.api.problems import install_problem_handlers
 from sharpeyes.api.routers.areas import areas_router, sites_router
+from sharpeyes.api.routers.audit import audit_router
 from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
@@ -88,6 +89,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user), dependencies=guarded)
+    api.include_router(audit_router(services.audit, current_user), dependencies=guarded)
     api.include_router(gb_router(services.gb, services.cascade, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())

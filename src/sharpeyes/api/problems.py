@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from sharpeyes.core.errors import (
     AuthenticationError,
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     SharpEyesError,
@@ -30,6 +31,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[SharpEyesError], int], ...] = (
     (ConflictError, 409),
     (InvalidInputError, 422),
     (AuthenticationError, 401),
+    (ForbiddenError, 403),
     (UnavailableError, 503),
     (TooLargeError, 413),
 )

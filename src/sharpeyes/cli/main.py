@@ -11,6 +11,7 @@ from rich.panel import Panel
 from sharpeyes.api.app import BackgroundWorker, create_app
 from sharpeyes.cli.analyze import analyze
 from sharpeyes.cli.areas import areas_app, sites_app
+from sharpeyes.cli.audit import audit_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
 from sharpeyes.cli.models import models_app
@@ -41,6 +42,7 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(models_app, name="models")
+app.add_typer(audit_app, name="audit")
 app.command("analyze")(analyze)
 app.command("search")(search)
 

@@ -19,6 +19,7 @@ from sharpeyes.protocols.gb28181.server import SipServer
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
+from sharpeyes.services.audit_log import AUDIT_HEAD, AuditTrail
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
@@ -38,6 +39,7 @@ from sharpeyes.services.sites import SiteService
 from sharpeyes.services.tracks import TrackService
 from sharpeyes.store.appearance import LocalAppearanceIndex
 from sharpeyes.store.database import create_db_engine, migrate, session_factory
+from sharpeyes.store.keys import PlatformKey
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine)
     sessions = session_factory(engine)
+    audit = AuditTrail(sessions, PlatformKey.load_or_create(settings.data_dir / "keys"), settings.data_dir / AUDIT_HEAD)
     gb = settings.gb28181
     sip = SipServer(gb) if gb.enabled else None
     opener = gb_source.opener(sip, gb.invite_timeout_s, gb.media_timeout_s)
@@ -70,7 +73,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         lambda size: LocalAppearanceIndex(settings.data_dir / "vectors", size),
     )
     services = Services(
-        accounts=AccountService(sessions, settings.auth),
+        accounts=AccountService(sessions, settings.auth, audit),
         cameras=cameras,
         quality=QualityService(cameras, streams, settings.quality, events),
         areas=AreaService(sessions),
@@ -93,10 +96,11 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks
         ),
         tracks=tracks,
-        search=SearchService(sessions, tracks, ZoneInfo(settings.recordings.timezone)),
-        gb=GbService(gb, sessions, cameras, events, sip, ZoneInfo(settings.recordings.timezone)),
-        device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live),
-        cascade=CascadeService(gb, sessions, streams, sip),
+        search=SearchService(sessions, tracks, audit, ZoneInfo(settings.recordings.timezone)),
+        gb=GbService(gb, sessions, cameras, events, sip, ZoneInfo(settings.recordings.timezone), audit),
+        device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live, audit),
+        cascade=CascadeService(gb, sessions, streams, sip, audit),
+        audit=audit,
     )
     return Runtime(settings, engine, services, streams)
 

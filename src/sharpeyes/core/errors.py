@@ -44,6 +44,12 @@ class AuthenticationError(SharpEyesError):
     code = "unauthenticated"
 
 
+class ForbiddenError(SharpEyesError):
+    """Signed in, but the user's role does not allow it."""
+
+    code = "forbidden"
+
+
 class UnavailableError(SharpEyesError):
     code = "unavailable"
 

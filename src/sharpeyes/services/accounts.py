@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from sharpeyes.core.settings import AuthSettings
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.store.accounts import AccessTokenRepository, StoredUser, UserRepository
 
 ADMIN_USERNAME = "admin"
@@ -41,9 +42,10 @@ def generate_password() -> str:
 
 
 class AccountService:
-    def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings, audit: AuditTrail) -> None:
         self._sessions = sessions
         self._settings = settings
+        self._audit = audit
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
 
@@ -76,15 +78,21 @@ class AccountService:
         with self._sessions() as db:
             return UserRepository(db).find(username) is not None
 
-    def login(self, username: str, password: str) -> IssuedToken:
+    def login(self, username: str, password: str, address: str = "") -> IssuedToken:
+        """A token for ``username``; every attempt, right or wrong, is audited with the ``address`` it came from."""
         with self._sessions.begin() as db:
             stored = UserRepository(db).find(username)
             if not self._verify(stored, password) or stored is None:
-                raise AuthenticationError(_WRONG_LOGIN, code="bad_credentials")
-            token = secrets.token_urlsafe(32)
-            now = utcnow()
-            expires_at = now + timedelta(seconds=self._settings.token_ttl_s)
-            AccessTokenRepository(db).add(_digest(token), stored.id, now, expires_at)
+                refused = True
+            else:
+                refused = False
+                token = secrets.token_urlsafe(32)
+                now = utcnow()
+                expires_at = now + timedelta(seconds=self._settings.token_ttl_s)
+                AccessTokenRepository(db).add(_digest(token), stored.id, now, expires_at)
+        self._audit.write(username[:64], "login", "refused" if refused else "ok", {"address": address})
+        if refused:
+            raise AuthenticationError(_WRONG_LOGIN, code="bad_credentials")
         return IssuedToken(token, expires_at)
 
     def authenticate(self, token: str) -> User:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
@@ -44,3 +45,4 @@ class Services:
     gb: GbService
     device_playback: DevicePlaybackService
     cascade: CascadeService
+    audit: AuditTrail

@@ -28,7 +28,7 @@ from sharpeyes.protocols.gb28181.manscdp import Manscdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer
 from sharpeyes.protocols.gb28181.server import Device, DeviceAbsent, Refused, SipServer
 from sharpeyes.protocols.sources import gb_channel, gb_url
-from sharpeyes.services.audit_log import write_audit
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.events import EventService
@@ -87,11 +87,13 @@ class GbService:
         events: EventService,
         server: SipServer | None,
         timezone: ZoneInfo,
+        audit: AuditTrail,
     ) -> None:
         """``timezone``: the devices' local time (MANSCDP times carry no offset)."""
         self._settings = settings
         self._timezone = timezone
         self._sessions = sessions
+        self._audit = audit
         self._cameras = cameras
         self._events = events
         self._server = server
@@ -227,10 +229,10 @@ class GbService:
                 raise UnavailableError(f"{err} / 设备未响应云台控制", code="device_no_answer") from err
         except Exception as err:
             await asyncio.to_thread(
-                write_audit, self._sessions, username, "ptz", "refused", {**data, "error": type(err).__name__}
+                self._audit.write, username, "ptz", "refused", {**data, "error": type(err).__name__}
             )
             raise
-        await asyncio.to_thread(write_audit, self._sessions, username, "ptz", "ok", data)
+        await asyncio.to_thread(self._audit.write, username, "ptz", "ok", data)
 
     # -- what devices tell (the SIP server's listener, on its event loop) -----------------------------------
 

@@ -21,7 +21,7 @@ from sharpeyes.media.relay import PacketRelay
 from sharpeyes.media.replay import Replay
 from sharpeyes.protocols.gb28181.source import GbSource
 from sharpeyes.protocols.sources import SourceOpener, SourceOptions, gb_channel, gb_url
-from sharpeyes.services.audit_log import write_audit
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,10 @@ class DevicePlaybackService:
         gb: Gb28181Settings,
         streams: StreamSettings,
         live: LiveSettings,
+        audit: AuditTrail,
     ) -> None:
         self._sessions = sessions
+        self._audit = audit
         self._opener = opener
         self._gb = gb
         self._streams = streams
@@ -97,9 +99,9 @@ class DevicePlaybackService:
             replay.stop()
             hls.stop()
             failure = replay.failure or SourceError("the device's recording did not start")
-            write_audit(self._sessions, username, "playback", "failed", {**audited, "error": failure.code})
+            self._audit.write(username, "playback", "failed", {**audited, "error": failure.code})
             raise UnavailableError(f"{failure.message} / 设备录像回放失败", code=failure.code)
-        write_audit(self._sessions, username, "playback", "ok", audited)
+        self._audit.write(username, "playback", "ok", audited)
         with self._lock:
             self._playbacks[playback_id] = _Playback(key, replay, hls, time.monotonic())
         return playback_id
@@ -141,9 +143,9 @@ class DevicePlaybackService:
         try:
             source.control(command, header)
         except SourceError as err:
-            write_audit(self._sessions, username, "playback.control", "failed", {**audited, "error": err.code})
+            self._audit.write(username, "playback.control", "failed", {**audited, "error": err.code})
             raise UnavailableError(err.message, code=err.code) from err
-        write_audit(self._sessions, username, "playback.control", "ok", audited)
+        self._audit.write(username, "playback.control", "ok", audited)
 
     def tend(self, now_s: float | None = None) -> int:
         """End the playbacks nobody asked for in ``live.hls_idle_s`` (their devices are sent BYE); how many."""

@@ -18,8 +18,8 @@ from sharpeyes.core.clock import check_range, utcnow
 from sharpeyes.core.errors import InvalidInputError, SharpEyesError
 from sharpeyes.core.tracks import CARRIED_CLASSES, TrackFilter, TrackRecord
 from sharpeyes.search.query import parse
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.tracks import TrackService
-from sharpeyes.store.audit import AuditRepository
 from sharpeyes.store.places import Place, PlaceRepository
 
 DEFAULT_PERIOD = timedelta(days=7)
@@ -62,9 +62,12 @@ class SearchAnswer:
 
 
 class SearchService:
-    def __init__(self, sessions: sessionmaker[Session], tracks: TrackService, zone: tzinfo | None = None) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], tracks: TrackService, audit: AuditTrail, zone: tzinfo | None = None
+    ) -> None:
         """``zone``: the platform's local time, in which "yesterday afternoon" is meant."""
         self._sessions = sessions
+        self._trail = audit
         self._tracks = tracks
         self._zone = zone
 
@@ -190,20 +193,17 @@ class SearchService:
             "reason": request.reason,
             **extra,
         }
-        with self._sessions.begin() as db:
-            AuditRepository(db).add(AuditEntry(utcnow(), username, "search", outcome, data))
+        self._trail.write(username, "search", outcome, data)
 
     def thumbnail(self, username: str, track_id: int) -> bytes:
         """A track's picture: a view of a person or vehicle, on the record like a search."""
         picture = self._tracks.thumbnail(track_id)
-        with self._sessions.begin() as db:
-            AuditRepository(db).add(AuditEntry(utcnow(), username, "track.view", "ok", {"track_id": track_id}))
+        self._trail.write(username, "track.view", "ok", {"track_id": track_id})
         return picture
 
     def audit(self, limit: int = 100) -> list[AuditEntry]:
         """The latest searches, for auditors."""
-        with self._sessions() as db:
-            return AuditRepository(db).recent("search", limit)
+        return self._trail.find(action="search", limit=limit)
 
 
 def _picture(data: bytes) -> np.ndarray:

@@ -231,17 +231,37 @@ class TrackRow(Base):
 
 
 class AuditRow(Base):
-    """Who did what (a search with its purpose, an export…), for auditors."""
+    """Who did what (a search with its purpose, an export…), for auditors: append-only, each row hash-chained to
+    the one before it (``core.audit``)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_username_at", "username", "at"))
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_username_at", "username", "at"),
+        UniqueConstraint("seq", name="uq_audit_log_seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     username: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(48))
     outcome: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, doc="the request's parameters, purpose and result size")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchorRow(Base):
+    """A signature by the platform's key over the chain's hash at one entry: the chain up to it cannot be rewritten
+    without the key."""
+
+    __tablename__ = "audit_anchors"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class GbDeviceRow(Base):

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from sharpeyes.api.schemas.auth import LoginRequest, Me, TokenResponse
 from sharpeyes.api.schemas.common import Problem
@@ -14,8 +14,10 @@ def auth_router(accounts: AccountService, current_user: Callable[..., User]) -> 
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     @router.post("/login", responses={401: {"model": Problem}})
-    def login(body: LoginRequest) -> TokenResponse:
-        issued = accounts.login(body.username, body.password)
+    def login(body: LoginRequest, request: Request) -> TokenResponse:
+        """A token for the user; every attempt, right or wrong, is audited with the address it came from."""
+        address = request.client.host if request.client is not None else ""
+        issued = accounts.login(body.username, body.password, address)
         return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
 
     @router.get("/me", responses={401: {"model": Problem}})
