@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +20,7 @@ from sharpeyes.api.routers.auth import auth_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.events import events_router, events_stream_router
+from sharpeyes.api.routers.exports import exports_router
 from sharpeyes.api.routers.gb import gb_router
 from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_hls_router, live_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.middleware("http")(_security_headers)
     current_user = current_user_dependency(services.accounts)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -90,6 +92,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user), dependencies=guarded)
     api.include_router(audit_router(services.audit, current_user), dependencies=guarded)
+    api.include_router(exports_router(services.exports, current_user), dependencies=guarded)
     api.include_router(gb_router(services.gb, services.cascade, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())
@@ -101,3 +104,20 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+"""On every answer: no content sniffing, no framing of the console (click-jacking), no addresses leaked in
+Referer. No CORS headers are sent: other sites' pages cannot read the API."""
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    answer = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        answer.headers.setdefault(name, value)
+    return answer

@@ -35,6 +35,14 @@ def media_user_dependency(accounts: AccountService) -> Callable[..., User]:
     return media_user
 
 
+def presented_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The bearer token the request carries (401 without one)."""
+    token = _bearer_token(credentials)
+    if not token:
+        raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
+    return token
+
+
 def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +22,7 @@ from sharpeyes.core.errors import (
     NotFoundError,
     SharpEyesError,
     TooLargeError,
+    TooManyAttemptsError,
     UnavailableError,
 )
 
@@ -32,6 +34,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[SharpEyesError], int], ...] = (
     (InvalidInputError, 422),
     (AuthenticationError, 401),
     (ForbiddenError, 403),
+    (TooManyAttemptsError, 429),
     (UnavailableError, 503),
     (TooLargeError, 413),
 )
@@ -66,7 +69,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SharpEyesError)
         status = next((code for kind, code in _STATUS_BY_ERROR if isinstance(exc, kind)), 500)
-        return problem_response(status, exc.code, exc.message, instance=request.url.path)
+        headers = {"Retry-After": str(math.ceil(exc.retry_after_s))} if isinstance(exc, TooManyAttemptsError) else None
+        return problem_response(status, exc.code, exc.message, instance=request.url.path, headers=headers)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)

@@ -14,6 +14,7 @@ from sharpeyes.cli.areas import areas_app, sites_app
 from sharpeyes.cli.audit import audit_app
 from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
+from sharpeyes.cli.exports import export_app
 from sharpeyes.cli.models import models_app
 from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
 from sharpeyes.cli.pidfile import running_server, serving
@@ -43,6 +44,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(models_app, name="models")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 app.command("analyze")(analyze)
 app.command("search")(search)
 

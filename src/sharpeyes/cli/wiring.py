@@ -24,6 +24,7 @@ from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.container import Services
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
+from sharpeyes.services.exports import ExportService
 from sharpeyes.services.gb import GbService
 from sharpeyes.services.gb_cascade import CascadeService
 from sharpeyes.services.gb_playback import DevicePlaybackService
@@ -58,7 +59,8 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    audit = AuditTrail(sessions, PlatformKey.load_or_create(settings.data_dir / "keys"), settings.data_dir / AUDIT_HEAD)
+    key = PlatformKey.load_or_create(settings.data_dir / "keys")
+    audit = AuditTrail(sessions, key, settings.data_dir / AUDIT_HEAD)
     gb = settings.gb28181
     sip = SipServer(gb) if gb.enabled else None
     opener = gb_source.opener(sip, gb.invite_timeout_s, gb.media_timeout_s)
@@ -66,6 +68,9 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     streams = StreamManager(settings.streams, settings.snapshots, opener, probe) if with_streams else None
     cameras = CameraService(sessions, streams)
     events = EventService(sessions)
+    recordings = RecordingService(
+        sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
+    )
     tracks = TrackService(
         sessions,
         settings.data_dir / "tracks",
@@ -88,9 +93,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         map=MapService(sessions, streams),
         live=LiveService(sessions, streams, settings.live, ready_wait_s=settings.streams.open_timeout_s + 10),
         health=HealthService(sessions, settings.health, streams, events),
-        recordings=RecordingService(
-            sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
-        ),
+        recordings=recordings,
         events=events,
         analysis=AnalysisService(
             sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks
@@ -101,6 +104,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live, audit),
         cascade=CascadeService(gb, sessions, streams, sip, audit),
         audit=audit,
+        exports=ExportService(sessions, recordings, audit, key, settings.data_dir / "exports", gb.server_id),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -50,6 +50,16 @@ class ForbiddenError(SharpEyesError):
     code = "forbidden"
 
 
+class TooManyAttemptsError(SharpEyesError):
+    """Locked out or rate-limited for a while; ``retry_after_s`` says how long."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_s: float, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
+
+
 class UnavailableError(SharpEyesError):
     code = "unavailable"
 

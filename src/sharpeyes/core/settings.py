@@ -91,6 +91,23 @@ class AuthSettings(_Section):
     token_ttl_s: int = Field(
         12 * 3600, ge=60, le=30 * 86400, title="Token lifetime", description="Seconds a login token stays valid."
     )
+    lockout_failures: int = Field(
+        10, ge=3, le=1000, title="Lock-out after", description="Wrong passwords in a row that lock a user out."
+    )
+    lockout_s: float = Field(
+        900.0,
+        ge=1,
+        le=86_400,
+        title="Lock-out",
+        description="Seconds a locked-out user is refused, right password or not.",
+    )
+    address_failures: int = Field(
+        50,
+        ge=3,
+        le=100_000,
+        title="Failures per address",
+        description="Wrong logins from one address within lockout_s before that address is refused for lockout_s.",
+    )
 
 
 class SnapshotSettings(_Section):

@@ -13,9 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from sharpeyes.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from sharpeyes.core.settings import AuthSettings
 from sharpeyes.services.audit_log import AuditTrail
+from sharpeyes.services.login_guard import LoginGuard
 from sharpeyes.store.accounts import AccessTokenRepository, StoredUser, UserRepository
 
 ADMIN_USERNAME = "admin"
@@ -46,6 +53,7 @@ class AccountService:
         self._sessions = sessions
         self._settings = settings
         self._audit = audit
+        self._guard = LoginGuard(settings)
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
 
@@ -79,21 +87,36 @@ class AccountService:
             return UserRepository(db).find(username) is not None
 
     def login(self, username: str, password: str, address: str = "") -> IssuedToken:
-        """A token for ``username``; every attempt, right or wrong, is audited with the ``address`` it came from."""
+        """A token for ``username``. A user locked out after too many wrong passwords, or an address that gave
+        too many, is refused (``TooManyAttemptsError``) whatever the password; every attempt is audited with the
+        ``address`` it came from."""
+        username = username[:64]
+        try:
+            self._guard.check(username, address)
+        except TooManyAttemptsError as err:
+            self._audit.write(username, "login", "locked", {"address": address, "why": err.code})
+            raise
         with self._sessions.begin() as db:
             stored = UserRepository(db).find(username)
-            if not self._verify(stored, password) or stored is None:
-                refused = True
-            else:
-                refused = False
+            refused = not self._verify(stored, password) or stored is None
+            if not refused and stored is not None:
                 token = secrets.token_urlsafe(32)
                 now = utcnow()
                 expires_at = now + timedelta(seconds=self._settings.token_ttl_s)
                 AccessTokenRepository(db).add(_digest(token), stored.id, now, expires_at)
-        self._audit.write(username[:64], "login", "refused" if refused else "ok", {"address": address})
+        self._audit.write(username, "login", "refused" if refused else "ok", {"address": address})
         if refused:
+            self._guard.failed(username, address)
             raise AuthenticationError(_WRONG_LOGIN, code="bad_credentials")
+        self._guard.succeeded(username)
         return IssuedToken(token, expires_at)
+
+    def logout(self, token: str) -> None:
+        """Revoke ``token`` (audited)."""
+        user = self.authenticate(token)
+        with self._sessions.begin() as db:
+            AccessTokenRepository(db).revoke(_digest(token))
+        self._audit.write(user.username, "logout", "ok", {})
 
     def authenticate(self, token: str) -> User:
         with self._sessions() as db:

@@ -11,6 +11,7 @@ from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.cameras import CameraService
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.events import EventService
+from sharpeyes.services.exports import ExportService
 from sharpeyes.services.gb import GbService
 from sharpeyes.services.gb_cascade import CascadeService
 from sharpeyes.services.gb_playback import DevicePlaybackService
@@ -46,3 +47,4 @@ class Services:
     device_playback: DevicePlaybackService
     cascade: CascadeService
     audit: AuditTrail
+    exports: ExportService

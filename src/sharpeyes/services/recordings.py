@@ -207,6 +207,10 @@ class RecordingService:
             raise NotFoundError(f"the segment file is missing or broken: {err}", code="segment_unreadable") from err
         return data[:split] if part == "init.mp4" else data[split:]
 
+    def segment_path(self, storage_key: str) -> Path:
+        """Where a recorded segment's file is."""
+        return self._root / storage_key
+
     def clip(self, camera_id: str, start: datetime, end: datetime) -> Path:
         """An MP4 file of the range in a new temporary directory; the caller removes the directory."""
         if end - start > MAX_CLIP:

@@ -64,6 +64,9 @@ class AccessTokenRepository:
             return None
         return row.user_id
 
+    def revoke(self, token_sha256: str) -> None:
+        self._db.execute(update(AccessTokenRow).where(AccessTokenRow.token_sha256 == token_sha256).values(revoked=True))
+
     def revoke_all(self, user_id: int) -> None:
         self._db.execute(update(AccessTokenRow).where(AccessTokenRow.user_id == user_id).values(revoked=True))
 

@@ -1,0 +1,40 @@
+"""Evidence exports: a signed package of a camera's recording for a case."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.exports import ExportIn, ExportOut
+from sharpeyes.services.accounts import User
+from sharpeyes.services.exports import ExportService
+
+
+def exports_router(exports: ExportService, current_user: Callable[..., User]) -> APIRouter:
+    router = APIRouter(prefix="/exports", tags=["exports"], responses=PROBLEM_RESPONSES)
+
+    @router.post("", status_code=202)
+    def create(body: ExportIn, user: Annotated[User, Depends(current_user)]) -> ExportOut:
+        """Package the camera's recording of the range (made in the background: follow ``GET /exports/{id}``). The
+        package holds the clip as MP4, a manifest (camera, times, source segments and their SHA-256, exporter,
+        case and reason, chain of custody) with every file's SHA-256, and the platform's Ed25519 signature; check it
+        with ``sharpeyes export verify``. The segments used go under legal hold. Audited."""
+        return ExportOut.of(exports.create(user.username, body.to_request()))
+
+    @router.get("/{export_id}")
+    def status(export_id: str, user: Annotated[User, Depends(current_user)]) -> ExportOut:
+        return ExportOut.of(exports.get(user.username, export_id))
+
+    @router.get(
+        "/{export_id}/package.zip", response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}}
+    )
+    def package(export_id: str, user: Annotated[User, Depends(current_user)]) -> FileResponse:
+        """The signed package (each download is audited)."""
+        path = exports.package(user.username, export_id)
+        job = exports.get(user.username, export_id)
+        name = f"evidence-{job.request.camera_id}-{job.request.start:%Y%m%dT%H%M%S}.zip"  # camera ids are [0-9A-Za-z_-]
+        return FileResponse(path, media_type="application/zip", filename=name)
+
+    return router
