@@ -4,7 +4,10 @@ not read it."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -13,6 +16,7 @@ from sharpeyes.cli.wiring import Runtime
 from sharpeyes.core.clock import utcnow
 from sharpeyes.store.accounts import UserRepository
 from sharpeyes.store.database import session_factory
+from tests.support.waiting import wait_for
 
 
 def test_auditors_read_and_check_the_trail(runtime: Runtime, client: TestClient, auth: dict[str, str]) -> None:
@@ -50,3 +54,29 @@ def test_auditors_read_and_check_the_trail(runtime: Runtime, client: TestClient,
     refused = client.get("/api/v1/audit", headers=operator)
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
+
+
+def test_watching_is_audited_once_per_view(
+    runtime: Runtime, client: TestClient, auth: dict[str, str], clip: Path
+) -> None:
+    camera = client.post("/api/v1/cameras", json={"name": "校门", "source_url": clip.as_uri()}, headers=auth).json()
+    token = auth["Authorization"].removeprefix("Bearer ")
+    wait_for(
+        lambda: client.get(f"/api/v1/cameras/{camera['id']}/snapshot.jpg", headers=auth).status_code == 200,
+        15,
+        "a picture",
+    )
+    for _ in range(5):  # a wall refreshing every second: one view
+        assert client.get(f"/api/v1/cameras/{camera['id']}/snapshot.jpg", headers=auth).status_code == 200
+    with client.websocket_connect(f"/api/v1/cameras/{camera['id']}/live") as socket:
+        socket.send_text(json.dumps({"token": token}))
+        assert socket.receive_json()["type"] == "start"
+        socket.receive_bytes()
+    ended = wait_for(
+        lambda: runtime.services.audit.find(action="live.view.end", limit=5), 10, "the end of the live view"
+    )
+    assert ended[0].data["camera_id"] == camera["id"]
+    assert ended[0].data["seconds"] >= 0
+    views = runtime.services.audit.find(camera_id=camera["id"], limit=50)
+    assert Counter(entry.action for entry in views) == {"snapshot.view": 1, "live.view": 1, "live.view.end": 1}
+    assert runtime.services.audit.verify().intact

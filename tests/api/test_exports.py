@@ -69,9 +69,11 @@ def package(runtime: Runtime, client: TestClient, auth: dict[str, str], clip: Pa
                       "end": recorded[1]["end"]}, headers=auth).json()["segments"]  # fmt: skip
     assert held
     assert all(segment["legal_hold"] for segment in held)
-    actions = [entry.action for entry in runtime.services.audit.find(action=None, limit=50)]
-    assert "export.create" in actions
-    assert "export.download" in actions
+    window = {"start": start.isoformat(), "end": end.isoformat()}
+    assert client.get(f"/api/v1/cameras/{camera['id']}/playback.m3u8", params=window, headers=auth).status_code == 200
+    assert client.get(f"/api/v1/cameras/{camera['id']}/clip.mp4", params=window, headers=auth).status_code == 200
+    actions = [entry.action for entry in runtime.services.audit.find(camera_id=camera["id"], limit=50)]
+    assert {"export.create", "export.download", "playback", "clip.download"} <= set(actions)
     return path
 
 

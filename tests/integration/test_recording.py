@@ -188,6 +188,8 @@ def test_retention_deletes_expired_segments(
     report = service.apply_retention(datetime.now(UTC) + timedelta(days=8))
     assert report.expired >= 2
     assert report.freed_bytes > 0
+    deleted = runtime.services.audit.find(action="retention.delete", limit=5)
+    assert [(entry.username, entry.data["expired"]) for entry in deleted] == [("platform", report.expired)]
 
 
 def test_recording_completeness_joins_the_coverage_figures(

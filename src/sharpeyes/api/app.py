@@ -71,7 +71,9 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     guarded = [Depends(current_user)]
     max_mb = settings.imports.max_upload_mb
     api.include_router(
-        cameras_router(services.cameras, services.inventory, services.recordings, services.analysis, max_mb),
+        cameras_router(
+            services.cameras, services.inventory, services.recordings, services.analysis, max_mb, current_user
+        ),
         dependencies=guarded,
     )
     media_user = media_user_dependency(services.accounts)
@@ -82,7 +84,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         ),
         dependencies=media_guarded,
     )
-    api.include_router(live_hls_router(services.live), dependencies=media_guarded)
+    api.include_router(live_hls_router(services.live, media_user), dependencies=media_guarded)
     api.include_router(live_router(services.accounts, services.live))  # authenticates in its first message
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)

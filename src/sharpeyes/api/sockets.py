@@ -12,27 +12,29 @@ from typing import Any, TypeVar
 from fastapi import WebSocket, WebSocketDisconnect
 
 from sharpeyes.core.errors import SharpEyesError
-from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.accounts import AccountService, User
 
 T = TypeVar("T")
 FIRST_MESSAGE_S = 10.0
 
 
-async def signed_in_hello(websocket: WebSocket, accounts: AccountService, usage: str) -> dict[str, Any] | None:
-    """The client's first message once its ``token`` checks out; None when it does not (the client has been told
-    why, ``usage`` showing what to send, and the socket is closed)."""
+async def signed_in_hello(
+    websocket: WebSocket, accounts: AccountService, usage: str
+) -> tuple[dict[str, Any], User] | None:
+    """The client's first message and who sent it, once its ``token`` checks out; None when it does not (the
+    client has been told why, ``usage`` showing what to send, and the socket is closed)."""
     try:
         hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
         if not isinstance(hello, dict):
             raise ValueError("not an object")
-        await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
+        user = await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
     except SharpEyesError as err:
         await refuse(websocket, err.code, err.message)
         return None
     except (TimeoutError, ValueError):
         await refuse(websocket, "bad_hello", f"send {usage} first")
         return None
-    return hello
+    return hello, user
 
 
 async def pump(websocket: WebSocket, queue: asyncio.Queue[T], send: Callable[[T], Awaitable[bool]]) -> None:

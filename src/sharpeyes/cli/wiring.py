@@ -66,10 +66,10 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
     opener = gb_source.opener(sip, gb.invite_timeout_s, gb.media_timeout_s)
     probe = gb_source.prober(sip)
     streams = StreamManager(settings.streams, settings.snapshots, opener, probe) if with_streams else None
-    cameras = CameraService(sessions, streams)
+    cameras = CameraService(sessions, streams, audit)
     events = EventService(sessions)
     recordings = RecordingService(
-        sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s
+        sessions, settings.recordings, settings.recordings_dir, streams, events, settings.streams.open_timeout_s, audit
     )
     tracks = TrackService(
         sessions,
@@ -91,7 +91,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
             ZoneInfo(settings.recordings.timezone),
         ),
         map=MapService(sessions, streams),
-        live=LiveService(sessions, streams, settings.live, ready_wait_s=settings.streams.open_timeout_s + 10),
+        live=LiveService(sessions, streams, settings.live, audit, ready_wait_s=settings.streams.open_timeout_s + 10),
         health=HealthService(sessions, settings.health, streams, events),
         recordings=recordings,
         events=events,

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 AUDIT_HEAD = "audit-head.json"
 """The signed head's file name in the data directory."""
+VIEW_GAP_S = 300.0
+"""A repeated view (snapshots, playlists) unseen this long is a new view when it comes again."""
+MOST_VIEWS = 100_000
 ATTEMPTS = 8
 """Appends tried when another process takes the same place in the chain at the same moment."""
 
@@ -53,6 +57,20 @@ class AuditTrail:
         self._key = key
         self._head_path = head_path
         self._lock = threading.Lock()
+        self._viewing: dict[tuple[str, str, str], float] = {}
+
+    def viewed(self, username: str, action: str, camera_id: str, data: dict[str, Any] | None = None) -> None:
+        """A view that repeats while it lasts (a wall's snapshots every second, a live playlist every few): one
+        record when it starts, none while the same user keeps viewing the same camera the same way, a new one after
+        ``VIEW_GAP_S`` without."""
+        key, now = (username, action, camera_id), time.monotonic()
+        with self._lock:
+            last = self._viewing.get(key)
+            self._viewing[key] = now
+            if len(self._viewing) > MOST_VIEWS:
+                self._viewing = {k: v for k, v in self._viewing.items() if now - v < VIEW_GAP_S}
+        if last is None or now - last >= VIEW_GAP_S:
+            self.write(username, action, "ok", {"camera_id": camera_id, **(data or {})})
 
     def write(self, username: str, action: str, outcome: str, data: dict[str, Any]) -> AuditEntry:
         """Append one record (who, what, outcome, particulars), anchored and with the head moved to it."""

@@ -17,6 +17,7 @@ from sharpeyes.core.errors import ConflictError, InvalidInputError
 from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.urls import redact_url
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import CameraDraft, camera_not_found, checked, require_camera
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
@@ -70,9 +71,13 @@ class SnapshotImage:
 class CameraService:
     """``streams`` is None where no sessions run (command-line administration): status is then unknown."""
 
-    def __init__(self, sessions: sessionmaker[Session], streams: StreamManager | None) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], streams: StreamManager | None, audit: AuditTrail | None = None
+    ) -> None:
+        """``audit``: where viewing a camera's picture is recorded."""
         self._sessions = sessions
         self._streams = streams
+        self._audit = audit
 
     def add(self, draft: CameraDraft) -> CameraView:
         draft = checked(draft)
@@ -122,9 +127,13 @@ class CameraService:
         if self._streams is not None:
             self._streams.forget(camera_id)
 
-    def snapshot(self, camera_id: str, profile: Profile = "main") -> SnapshotImage:
+    def snapshot(self, camera_id: str, profile: Profile = "main", username: str | None = None) -> SnapshotImage:
+        """The camera's current picture; seen by ``username``, the viewing is audited (once while it goes on: a
+        wall refreshes it every second)."""
         with self._sessions() as db:
             require_camera(db, camera_id)
+        if username is not None and self._audit is not None:
+            self._audit.viewed(username, "snapshot.view", camera_id)
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
         snapshot = self._streams.snapshot(camera_id, profile)

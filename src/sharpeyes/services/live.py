@@ -17,6 +17,7 @@ from sharpeyes.media.hls_live import LiveHls
 from sharpeyes.media.live import LiveFeed, LiveItem, LiveStart
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.media.session import StreamSession
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
 
 __all__ = ["LiveItem", "LiveService", "LiveStart"]
@@ -35,6 +36,7 @@ class LiveService:
         sessions: sessionmaker[Session],
         streams: StreamManager | None,
         settings: LiveSettings,
+        audit: AuditTrail,
         *,
         ready_wait_s: float = 15.0,
     ) -> None:
@@ -42,18 +44,26 @@ class LiveService:
         self._sessions = sessions
         self._streams = streams
         self._settings = settings
+        self._audit = audit
         self._ready_wait_s = ready_wait_s
         self._lock = threading.Lock()
         self._playlists: dict[tuple[str, Profile], _Playlist] = {}
 
-    def watch(self, camera_id: str, deliver: Callable[[LiveItem | None], None], profile: Profile = "main") -> LiveFeed:
-        """Start a feed; ``deliver`` gets a ``LiveStart``, then fragments, and None when the feed ends."""
+    def watch(
+        self, camera_id: str, deliver: Callable[[LiveItem | None], None], profile: Profile, username: str
+    ) -> LiveFeed:
+        """Start a feed; ``deliver`` gets a ``LiveStart``, then fragments, and None when the feed ends. Its start and
+        end (with how long it was watched) are audited."""
         streams = self._networked(camera_id)
         session = streams.acquire(camera_id, profile)  # the stream runs while someone watches it
+        started = time.monotonic()
+        self._audit.write(username, "live.view", "ok", {"camera_id": camera_id, "profile": profile, "via": "ws"})
 
         def deliver_then_release(item: LiveItem | None) -> None:
             if item is None:
                 streams.release(session)
+                watched = {"camera_id": camera_id, "seconds": round(time.monotonic() - started, 1)}
+                self._audit.write(username, "live.view.end", "ok", watched)
             deliver(item)
 
         feed = LiveFeed(session.relay, deliver_then_release)
@@ -62,9 +72,11 @@ class LiveService:
 
     # -- live HLS --------------------------------------------------------------------------------------------
 
-    def hls_playlist(self, camera_id: str, query: str = "", profile: Profile = "main") -> str:
-        """The camera's live playlist (started on the first request; waits for its first segments)."""
+    def hls_playlist(self, camera_id: str, username: str, query: str = "", profile: Profile = "main") -> str:
+        """The camera's live playlist (started on the first request; waits for its first segments). A viewer's
+        watching is audited once, not at every refresh."""
         hls = self._playlist(camera_id, profile)
+        self._audit.viewed(username, "live.view", camera_id, {"profile": profile, "via": "hls"})
         deadline = time.monotonic() + self._ready_wait_s
         while not hls.wait_ready(0.25):
             state = self._streams.state(camera_id) if self._streams is not None else None

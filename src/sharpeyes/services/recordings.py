@@ -23,6 +23,7 @@ from sharpeyes.core.settings import RecordingSettings
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.media.recorder import PARTIAL_SUFFIX, RecordedSegment, RecorderConfig
 from sharpeyes.media.segments import SegmentPiece, media_offset, probe_segment, write_clip
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.events import EventService
 from sharpeyes.store.recordings import RecordingRepository, StoredGap, StoredSegment
@@ -71,8 +72,11 @@ class RecordingService:
         streams: StreamManager | None,
         events: EventService,
         startup_grace_s: float = 5.0,
+        audit: AuditTrail | None = None,
     ) -> None:
+        """``audit``: where viewing recordings, downloading clips and deleting by retention are recorded."""
         self._sessions = sessions
+        self._audit = audit
         self._events = events
         self._low_space = False
         self._startup_grace_s = startup_grace_s
@@ -175,9 +179,14 @@ class RecordingService:
             repository = RecordingRepository(db)
             return Recordings(repository.segments(camera_id, start, end), repository.gaps(camera_id, start, end))
 
-    def playlist(self, camera_id: str, start: datetime, end: datetime, segment_url: str) -> str:
-        """HLS VOD (fMP4) over the segments; ``segment_url`` has ``{id}`` and ``{part}`` (init.mp4, media.m4s)."""
+    def playlist(
+        self, camera_id: str, start: datetime, end: datetime, segment_url: str, username: str | None = None
+    ) -> str:
+        """HLS VOD (fMP4) over the segments; ``segment_url`` has ``{id}`` and ``{part}`` (init.mp4, media.m4s).
+        Asked for by ``username``, the viewing is audited."""
         found = self.recordings(camera_id, start, end)
+        if username is not None and self._audit is not None:
+            self._audit.write(username, "playback", "ok", _range(camera_id, start, end))
         if not found.segments:
             raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
         longest = max((s.end - s.start).total_seconds() for s in found.segments)
@@ -211,8 +220,9 @@ class RecordingService:
         """Where a recorded segment's file is."""
         return self._root / storage_key
 
-    def clip(self, camera_id: str, start: datetime, end: datetime) -> Path:
-        """An MP4 file of the range in a new temporary directory; the caller removes the directory."""
+    def clip(self, camera_id: str, start: datetime, end: datetime, username: str | None = None) -> Path:
+        """An MP4 file of the range in a new temporary directory; the caller removes the directory. Downloaded by
+        ``username``, it is audited."""
         if end - start > MAX_CLIP:
             raise InvalidInputError(
                 "a clip may last at most 2 hours; export longer spans as a case", code="clip_too_long"
@@ -230,6 +240,8 @@ class RecordingService:
         if written == 0:
             shutil.rmtree(out.parent, ignore_errors=True)
             raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
+        if username is not None and self._audit is not None:
+            self._audit.write(username, "clip.download", "ok", _range(camera_id, start, end))
         return out
 
     # -- retention, disk space and repair -----------------------------------------------------------------
@@ -263,6 +275,9 @@ class RecordingService:
                 report.evicted += len(oldest)
                 report.freed_bytes += self._delete(repository, oldest)
                 db.commit()
+        if (report.expired or report.evicted) and self._audit is not None:
+            self._audit.write("platform", "retention.delete", "ok", {"expired": report.expired,
+                              "evicted": report.evicted, "freed_bytes": report.freed_bytes})  # fmt: skip
         if report.expired or report.evicted:
             logger.info(
                 "retention: %d expired and %d evicted segments deleted, %.1f MB freed",
@@ -364,3 +379,7 @@ def _start_from_key(key: str) -> datetime | None:
         return datetime.strptime(f"{day} {name.removesuffix('.mp4')}+0000", "%Y-%m-%d %H%M%S.%f%z")
     except ValueError:
         return None
+
+
+def _range(camera_id: str, start: datetime, end: datetime) -> dict[str, str]:
+    return {"camera_id": camera_id, "start": start.isoformat(), "end": end.isoformat()}

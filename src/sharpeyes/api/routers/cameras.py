@@ -1,8 +1,9 @@
 """Cameras: registry, inventory import and live snapshots."""
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
 from sharpeyes.api.schemas.analysis import AnalysisPlanOut
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
@@ -10,6 +11,7 @@ from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem, ProfileQuer
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
+from sharpeyes.services.accounts import User
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService, CameraView
@@ -23,6 +25,7 @@ def cameras_router(
     recordings: RecordingService,
     analysis: AnalysisService,
     max_upload_mb: int,
+    current_user: Callable[..., User],
 ) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
@@ -73,9 +76,12 @@ def cameras_router(
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}, 503: {"model": Problem, "description": "No picture yet"}},
     )
-    def snapshot(camera_id: str, profile: ProfileQuery = "main") -> Response:
-        """The current picture; ``profile=sub`` takes it from the sub-stream (cheaper, for walls)."""
-        image = cameras.snapshot(camera_id, profile)
+    def snapshot(
+        camera_id: str, user: Annotated[User, Depends(current_user)], profile: ProfileQuery = "main"
+    ) -> Response:
+        """The current picture; ``profile=sub`` takes it from the sub-stream (cheaper, for walls). Viewing is
+        audited (once while it goes on)."""
+        image = cameras.snapshot(camera_id, profile, user.username)
         headers = {"Cache-Control": "no-store", "X-Frame-Time": image.frame_at.isoformat()}
         return Response(image.jpeg, media_type="image/jpeg", headers=headers)
 

@@ -61,9 +61,10 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=STREAM_QUEUE)
         usage = '{"token": "…", "camera_id"?, "types"?}'
-        hello = await signed_in_hello(websocket, accounts, usage)
-        if hello is None:
+        greeted = await signed_in_hello(websocket, accounts, usage)
+        if greeted is None:
             return
+        hello, _user = greeted
         try:
             camera_id = hello.get("camera_id")
             types = {EventType(t) for t in hello.get("types") or []}

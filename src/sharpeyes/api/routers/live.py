@@ -8,16 +8,17 @@ message, then one binary message per frame; ``start`` again when the camera reco
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
 
 from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, ProfileQuery
 from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.api.tokens import token_query
 from sharpeyes.core.cameras import Profile
 from sharpeyes.core.errors import SharpEyesError
-from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
 
 QUEUE_ITEMS = 300
@@ -36,10 +37,12 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             with contextlib.suppress(RuntimeError):  # the loop is gone: the viewer has left
                 loop.call_soon_threadsafe(_offer, queue, item)
 
-        if await signed_in_hello(websocket, accounts, '{"token": "…"}') is None:
+        greeted = await signed_in_hello(websocket, accounts, '{"token": "…"}')
+        if greeted is None:
             return
+        _, user = greeted
         try:
-            feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile)
+            feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile, user.username)
         except SharpEyesError as err:
             await refuse(websocket, err.code, err.message)
             return
@@ -51,19 +54,20 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
     return router
 
 
-def live_hls_router(live: LiveService) -> APIRouter:
+def live_hls_router(live: LiveService, media_user: Callable[..., User]) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["live"], responses=PROBLEM_RESPONSES)
     no_store = {"Cache-Control": "no-store"}
 
     @router.get("/live.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
     def live_playlist(
         camera_id: str,
+        user: Annotated[User, Depends(media_user)],
         profile: ProfileQuery = "main",
         access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
     ) -> Response:
         """Live HLS (fMP4 segments cut on keyframes, a few seconds behind). The first request starts the camera's
         stream and waits for its first segments; the playlist stops when nobody has asked for it for a while."""
-        text = live.hls_playlist(camera_id, _uri_query(profile, access_token), profile)
+        text = live.hls_playlist(camera_id, user.username, _uri_query(profile, access_token), profile)
         return Response(text, media_type=HLS_TYPE, headers=no_store)
 
     @router.get("/live/init-{generation}.mp4", response_class=Response)

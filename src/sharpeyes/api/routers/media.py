@@ -98,7 +98,7 @@ def camera_media_router(
             text = device_playback.playlist(camera_id, playback_id, token_query(access_token))
             return Response(text, media_type=HLS_TYPE, headers={**no_store, "X-Playback-Id": playback_id})
         segment_url = "segments/{id}/{part}" + token_query(access_token)  # relative to the playlist
-        text = recordings.playlist(camera_id, start, end, segment_url)
+        text = recordings.playlist(camera_id, start, end, segment_url, user.username)
         return Response(text, media_type=HLS_TYPE, headers=no_store)
 
     @router.get("/device-playback/{playback_id}/init-{generation}.mp4", response_class=Response)
@@ -124,9 +124,10 @@ def camera_media_router(
         return Response(recordings.segment_part(camera_id, segment_id, part), media_type=media_type)
 
     @router.get("/clip.mp4", response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
-    def clip(camera_id: str, start: Start, end: End) -> FileResponse:
-        """One MP4 cut on keyframes around the range, remuxed (never re-encoded), streamed from a file."""
-        path = recordings.clip(camera_id, start, end)
+    def clip(camera_id: str, start: Start, end: End, user: Annotated[User, Depends(media_user)]) -> FileResponse:
+        """One MP4 cut on keyframes around the range, remuxed (never re-encoded), streamed from a file (each
+        download is audited)."""
+        path = recordings.clip(camera_id, start, end, user.username)
         name = f"{camera_id}-{start:%Y%m%dT%H%M%S}.mp4"
         cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
         return FileResponse(path, media_type="video/mp4", filename=name, background=cleanup)
