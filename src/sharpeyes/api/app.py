@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from sharpeyes import __version__
+from sharpeyes.api.access import authorized
 from sharpeyes.api.deps import current_user_dependency, media_user_dependency
 from sharpeyes.api.problems import install_problem_handlers
 from sharpeyes.api.routers.areas import areas_router, sites_router
@@ -27,6 +28,7 @@ from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
 from sharpeyes.api.routers.metrics import metrics_router
 from sharpeyes.api.routers.search import search_router
+from sharpeyes.api.routers.users import users_router
 from sharpeyes.core.settings import Settings
 from sharpeyes.services.container import Services
 
@@ -68,16 +70,22 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router(services.accounts, current_user))
-    guarded = [Depends(current_user)]
+    guarded = [Depends(authorized(current_user, services.access))]
     max_mb = settings.imports.max_upload_mb
     api.include_router(
         cameras_router(
-            services.cameras, services.inventory, services.recordings, services.analysis, max_mb, current_user
+            services.cameras,
+            services.inventory,
+            services.recordings,
+            services.analysis,
+            max_mb,
+            current_user,
+            services.access,
         ),
         dependencies=guarded,
     )
     media_user = media_user_dependency(services.accounts)
-    media_guarded = [Depends(media_user)]
+    media_guarded = [Depends(authorized(media_user, services.access))]
     api.include_router(
         camera_media_router(
             services.recordings, services.health, services.quality, services.gb, services.device_playback, media_user
@@ -85,16 +93,21 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         dependencies=media_guarded,
     )
     api.include_router(live_hls_router(services.live, media_user), dependencies=media_guarded)
-    api.include_router(live_router(services.accounts, services.live))  # authenticates in its first message
+    api.include_router(
+        live_router(services.accounts, services.live, services.access)
+    )  # authenticates in its first message
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
     api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
-    api.include_router(events_router(services.events, services.analysis), dependencies=guarded)
-    api.include_router(events_stream_router(services.accounts, services.events))  # authenticates in its first message
+    api.include_router(
+        events_router(services.events, services.analysis, current_user, services.access), dependencies=guarded
+    )
+    api.include_router(events_stream_router(services.accounts, services.events, services.access))  # ditto
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user), dependencies=guarded)
     api.include_router(audit_router(services.audit, current_user), dependencies=guarded)
-    api.include_router(exports_router(services.exports, current_user), dependencies=guarded)
+    api.include_router(users_router(services.accounts, current_user), dependencies=guarded)
+    api.include_router(exports_router(services.exports, current_user, services.access), dependencies=guarded)
     api.include_router(gb_router(services.gb, services.cascade, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())

@@ -16,6 +16,7 @@ from sharpeyes.core.urls import redact_text
 from sharpeyes.media.manager import StreamManager
 from sharpeyes.protocols.gb28181 import source as gb_source
 from sharpeyes.protocols.gb28181.server import SipServer
+from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
@@ -104,6 +105,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         device_playback=DevicePlaybackService(sessions, opener, gb, settings.streams, settings.live, audit),
         cascade=CascadeService(gb, sessions, streams, sip, audit),
         audit=audit,
+        access=AccessService(sessions),
         exports=ExportService(sessions, recordings, audit, key, settings.data_dir / "exports", gb.server_id),
     )
     return Runtime(settings, engine, services, streams)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sharpeyes.core import roles
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import (
     AuthenticationError,
@@ -26,6 +28,7 @@ from sharpeyes.services.login_guard import LoginGuard
 from sharpeyes.store.accounts import AccessTokenRepository, StoredUser, UserRepository
 
 ADMIN_USERNAME = "admin"
+_USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MIN_PASSWORD_LENGTH = 10
 _WRONG_LOGIN = "wrong user name or password / 用户名或密码错误"
 
@@ -35,6 +38,17 @@ class User:
     id: int
     username: str
     role: str
+    scope_areas: tuple[str, ...] = ()
+    """Areas (their subtrees included) whose cameras the role applies to."""
+    scope_cameras: tuple[str, ...] = ()
+
+    def may(self, permission: str) -> bool:
+        return roles.allows(self.role, permission)
+
+    @property
+    def scoped(self) -> bool:
+        """Limited to its scope (every role but admin and auditor)."""
+        return self.role not in roles.UNSCOPED
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +95,39 @@ class AccountService:
             users.set_password_hash(stored.id, self._hasher.hash(password))
             AccessTokenRepository(db).revoke_all(stored.id)
         return password
+
+    def create_user(
+        self,
+        by: str,
+        username: str,
+        password: str,
+        role: str,
+        scope_areas: tuple[str, ...] = (),
+        scope_cameras: tuple[str, ...] = (),
+    ) -> User:
+        """A new user with ``role`` and a scope (audited as ``by``'s doing)."""
+        if not _USERNAME.match(username):
+            raise InvalidInputError("username: 1–64 letters, digits, . _ -", code="bad_username", field="username")
+        if role not in roles.ROLES:
+            raise InvalidInputError(f"role: one of {', '.join(roles.ROLES)}", code="bad_role", field="role")
+        password = self._check_password(password)
+        try:
+            with self._sessions.begin() as db:
+                users = UserRepository(db)
+                if users.find(username) is not None:
+                    raise ConflictError(f"user {username!r} exists already", code="user_exists")
+                areas, cameras = tuple(dict.fromkeys(scope_areas)), tuple(dict.fromkeys(scope_cameras))
+                stored = users.add(username, self._hasher.hash(password), role, utcnow(), areas, cameras)
+        except IntegrityError as err:
+            raise ConflictError(f"user {username!r} exists already", code="user_exists") from err
+        user = _to_user(stored)
+        scope = {"scope_areas": list(user.scope_areas), "scope_cameras": list(user.scope_cameras)}
+        self._audit.write(by, "user.create", "ok", {"username": username, "role": role, **scope})
+        return user
+
+    def users(self) -> list[User]:
+        with self._sessions() as db:
+            return [_to_user(stored) for stored in UserRepository(db).all()]
 
     def user_exists(self, username: str) -> bool:
         with self._sessions() as db:
@@ -148,4 +195,4 @@ def _digest(token: str) -> str:
 
 
 def _to_user(stored: StoredUser) -> User:
-    return User(stored.id, stored.username, stored.role)
+    return User(stored.id, stored.username, stored.role, stored.scope_areas, stored.scope_cameras)

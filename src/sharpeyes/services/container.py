@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import AccountService
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.areas import AreaService
@@ -47,4 +48,5 @@ class Services:
     device_playback: DevicePlaybackService
     cascade: CascadeService
     audit: AuditTrail
+    access: AccessService
     exports: ExportService

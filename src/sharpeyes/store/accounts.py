@@ -18,6 +18,8 @@ class StoredUser:
     username: str
     password_hash: str
     role: str
+    scope_areas: tuple[str, ...] = ()
+    scope_cameras: tuple[str, ...] = ()
 
 
 class UserRepository:
@@ -32,11 +34,23 @@ class UserRepository:
         row = self._db.get(UserRow, user_id)
         return _to_user(row) if row is not None else None
 
-    def add(self, username: str, password_hash: str, role: str, created_at: datetime) -> StoredUser:
-        row = UserRow(username=username, password_hash=password_hash, role=role, created_at=created_at)
+    def add(
+        self,
+        username: str,
+        password_hash: str,
+        role: str,
+        created_at: datetime,
+        scope_areas: tuple[str, ...] = (),
+        scope_cameras: tuple[str, ...] = (),
+    ) -> StoredUser:
+        row = UserRow(username=username, password_hash=password_hash, role=role, created_at=created_at,
+                      scope_areas=list(scope_areas), scope_cameras=list(scope_cameras))  # fmt: skip
         self._db.add(row)
         self._db.flush()
         return _to_user(row)
+
+    def all(self) -> list[StoredUser]:
+        return [_to_user(row) for row in self._db.scalars(select(UserRow).order_by(UserRow.username))]
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self._db.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
@@ -72,4 +86,11 @@ class AccessTokenRepository:
 
 
 def _to_user(row: UserRow) -> StoredUser:
-    return StoredUser(id=row.id, username=row.username, password_hash=row.password_hash, role=row.role)
+    return StoredUser(
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        role=row.role,
+        scope_areas=tuple(row.scope_areas or ()),
+        scope_cameras=tuple(row.scope_cameras or ()),
+    )

@@ -42,6 +42,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scope_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AccessTokenRow(Base):

@@ -11,12 +11,16 @@ from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem, ProfileQuer
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
+from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import User
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService, CameraView
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.recordings import RecordingService
+
+SCOPED_LIST_MOST = 100_000
+"""Cameras looked through to list a scoped user's."""
 
 
 def cameras_router(
@@ -26,6 +30,7 @@ def cameras_router(
     analysis: AnalysisService,
     max_upload_mb: int,
     current_user: Callable[..., User],
+    access: AccessService,
 ) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
@@ -35,9 +40,16 @@ def cameras_router(
 
     @router.get("")
     def list_cameras(
-        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0
+        user: Annotated[User, Depends(current_user)],
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[CameraOut]:
-        return [_out(view) for view in cameras.list(limit=limit, offset=offset)]
+        """The cameras the user may see (a scoped role: those of its scope only)."""
+        if not user.scoped:
+            return [_out(view) for view in cameras.list(limit=limit, offset=offset)]
+        views = cameras.list(limit=SCOPED_LIST_MOST, offset=0)
+        visible = access.visible_ids(user, (view.id for view in views))
+        return [_out(view) for view in views if view.id in visible][offset : offset + limit]
 
     @router.post("/import", responses={413: {"model": Problem}})
     def import_cameras(file: Annotated[UploadFile, File()], dry_run: bool = False) -> ImportReportOut:

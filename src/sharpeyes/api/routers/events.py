@@ -8,51 +8,61 @@ the list). Errors come as
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.events import EventOut
 from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.core.clock import utcnow
+from sharpeyes.core.errors import NotFoundError, SharpEyesError
 from sharpeyes.core.events import Event, EventType
-from sharpeyes.services.accounts import AccountService
+from sharpeyes.services.access import AccessService
+from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.events import EventService
 
 STREAM_QUEUE = 1000
 
 
-def events_router(events: EventService, analysis: AnalysisService) -> APIRouter:
+def events_router(
+    events: EventService, analysis: AnalysisService, current_user: Callable[..., User], access: AccessService
+) -> APIRouter:
     router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
     @router.get("/events")
     def list_events(
+        user: Annotated[User, Depends(current_user)],
         camera_id: Annotated[str | None, Query(description="Only this camera's events.")] = None,
         start: Annotated[datetime | None, Query(description="ISO 8601 with offset; default a day ago.")] = None,
         end: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now.")] = None,
         type: Annotated[list[EventType] | None, Query(description="Only these types (repeat to give more).")] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[EventOut]:
-        """Newest first."""
+        """Newest first; a scoped role sees its cameras' events and the platform's own (storage)."""
         end = end or utcnow()
         start = start or end - timedelta(days=1)
         found = events.find(start, end, camera_id=camera_id, types=type, limit=limit)
-        return [EventOut.model_validate(event) for event in found]
+        visible = access.visible_ids(user, {event.camera_id for event in found if event.camera_id is not None})
+        return [EventOut.model_validate(e) for e in found if e.camera_id is None or e.camera_id in visible]
 
     @router.get(
         "/events/{event_id}/snapshot.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
     )
-    def event_snapshot(event_id: int) -> Response:
+    def event_snapshot(event_id: int, user: Annotated[User, Depends(current_user)]) -> Response:
         """The picture an analytics event was raised on, its objects boxed (the rule's in red)."""
+        camera_id = events.get(event_id).camera_id
+        if camera_id is not None and not access.camera_visible(user, camera_id):
+            raise NotFoundError(f"no event {event_id}", code="event_not_found")
         return Response(analysis.snapshot(event_id), media_type="image/jpeg")
 
     return router
 
 
-def events_stream_router(accounts: AccountService, events: EventService) -> APIRouter:
+def events_stream_router(accounts: AccountService, events: EventService, access: AccessService) -> APIRouter:
     router = APIRouter(tags=["events"])
 
     @router.websocket("/events/live")
@@ -64,7 +74,12 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
         greeted = await signed_in_hello(websocket, accounts, usage)
         if greeted is None:
             return
-        hello, _user = greeted
+        hello, user = greeted
+        try:
+            access.require(user, "camera.view")
+        except SharpEyesError as err:
+            await refuse(websocket, err.code, err.message)
+            return
         try:
             camera_id = hello.get("camera_id")
             types = {EventType(t) for t in hello.get("types") or []}
@@ -73,7 +88,8 @@ def events_stream_router(accounts: AccountService, events: EventService) -> APIR
             return
 
         def offer(event: Event) -> None:  # on the recording thread
-            if (camera_id is None or event.camera_id == camera_id) and (not types or event.type in types):
+            wanted = (camera_id is None or event.camera_id == camera_id) and (not types or event.type in types)
+            if wanted and (event.camera_id is None or access.camera_visible(user, event.camera_id)):
                 with contextlib.suppress(RuntimeError):  # the loop is gone: the listener has left
                     loop.call_soon_threadsafe(_put, queue, event)
 

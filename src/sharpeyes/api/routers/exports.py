@@ -8,11 +8,12 @@ from fastapi.responses import FileResponse
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.exports import ExportIn, ExportOut
+from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import User
 from sharpeyes.services.exports import ExportService
 
 
-def exports_router(exports: ExportService, current_user: Callable[..., User]) -> APIRouter:
+def exports_router(exports: ExportService, current_user: Callable[..., User], access: AccessService) -> APIRouter:
     router = APIRouter(prefix="/exports", tags=["exports"], responses=PROBLEM_RESPONSES)
 
     @router.post("", status_code=202)
@@ -21,6 +22,7 @@ def exports_router(exports: ExportService, current_user: Callable[..., User]) ->
         package holds the clip as MP4, a manifest (camera, times, source segments and their SHA-256, exporter,
         case and reason, chain of custody) with every file's SHA-256, and the platform's Ed25519 signature; check it
         with ``sharpeyes export verify``. The segments used go under legal hold. Audited."""
+        access.require_camera(user, body.camera_id)
         return ExportOut.of(exports.create(user.username, body.to_request()))
 
     @router.get("/{export_id}")

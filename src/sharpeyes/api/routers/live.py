@@ -18,13 +18,14 @@ from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.api.tokens import token_query
 from sharpeyes.core.cameras import Profile
 from sharpeyes.core.errors import SharpEyesError
+from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
 
 QUEUE_ITEMS = 300
 
 
-def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
+def live_router(accounts: AccountService, live: LiveService, access: AccessService) -> APIRouter:
     router = APIRouter(tags=["live"])
 
     @router.websocket("/cameras/{camera_id}/live")
@@ -42,6 +43,8 @@ def live_router(accounts: AccountService, live: LiveService) -> APIRouter:
             return
         _, user = greeted
         try:
+            access.require(user, "live.view")
+            await asyncio.to_thread(access.require_camera, user, camera_id)
             feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile, user.username)
         except SharpEyesError as err:
             await refuse(websocket, err.code, err.message)

@@ -1,0 +1,107 @@
+"""The authorisation matrix, generated from the OpenAPI document: every route × every role, signed in, gets 403
+exactly when the role lacks the route's permission (a route missing from the table is admin-only, and the table
+names no route that does not exist); a scoped role gets 404 for a camera outside its scope on every camera route,
+exactly as for a missing camera, and lists leave it out."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sharpeyes.api.access import ADMIN_ONLY, ROUTES
+from sharpeyes.api.app import create_app
+from sharpeyes.cli.wiring import Runtime, build_runtime
+from sharpeyes.core import roles
+from sharpeyes.core.config_file import load_settings
+from tests.conftest import ADMIN_PASSWORD
+
+PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
+PASSWORD = "role-password-123"
+AREAS = (
+    "code,name,level,parent_code\n340200,芜湖市,city,\n340202,镜湖区,district,340200\n340203,弋江区,district,340200\n"
+)
+Platform = tuple[Runtime, TestClient, dict[str, dict[str, str]]]
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Runtime, TestClient, dict[str, dict[str, str]]]]:
+    """A platform with one user per role (scoped roles see district 340202 only) and cameras in and out of it."""
+    settings = load_settings(None, data_dir=tmp_path_factory.mktemp("authz") / "data")
+    runtime = build_runtime(settings, with_streams=False)
+    runtime.services.accounts.create_admin(ADMIN_PASSWORD)
+    runtime.services.areas.import_table(io.BytesIO(AREAS.encode()), source_name="areas.csv")
+    for role in roles.ROLES:
+        if role != "admin":
+            runtime.services.accounts.create_user("admin", role, PASSWORD, role, ("340202",))
+    with TestClient(create_app(runtime.settings, runtime.services)) as client:
+        headers = {}
+        for role in roles.ROLES:
+            username, password = ("admin", ADMIN_PASSWORD) if role == "admin" else (role, PASSWORD)
+            token = client.post("/api/v1/auth/login", json={"username": username, "password": password}).json()
+            headers[role] = {"Authorization": f"Bearer {token['access_token']}"}
+        for camera_id, area in (("cam-in", "340202"), ("cam-out", "340203"), ("cam-matrix", "340202")):
+            made = client.post("/api/v1/cameras", json={"id": camera_id, "name": camera_id, "source_url": None,
+                                                       "area_code": area}, headers=headers["admin"])  # fmt: skip
+            assert made.status_code == 201, made.text
+        yield runtime, client, headers
+    runtime.engine.dispose()
+
+
+def _operations(client: TestClient) -> list[tuple[str, str]]:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    return sorted((method.upper(), path) for path, ops in paths.items() for method in ops)
+
+
+def _url(path: str, camera_id: str = "cam-matrix") -> str:
+    """``path`` with its parameters filled (the matrix's requests really run: the admin's DELETE removes
+    ``cam-matrix``, which only it uses)."""
+    filled = path.replace("{camera_id}", camera_id)
+    return re.sub(r"\{[a-z_]+\}", "1", filled)
+
+
+def test_every_route_has_a_permission_and_the_table_names_only_real_routes(
+    platform: Platform,
+) -> None:
+    _, client, _ = platform
+    operations = set(_operations(client)) - PUBLIC
+    assert operations - set(ROUTES) == set(), "routes without a permission (admin-only until given one)"
+    assert set(ROUTES) - operations == set(), "permissions for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", list(roles.ROLES))
+def test_each_role_is_refused_exactly_what_it_may_not_do(platform: Platform, role: str) -> None:
+    _, client, headers = platform
+    wrong = []
+    for method, path in _operations(client):
+        if (method, path) in PUBLIC or path.endswith(("/logout",)):
+            continue
+        permission = ROUTES.get((method, path), ADMIN_ONLY)
+        allowed = permission is None or roles.allows(role, permission)
+        answer = client.request(method, _url(path), headers=headers[role], json={})
+        if (answer.status_code == 403) == allowed:
+            wrong.append(f"{method} {path}: {answer.status_code} ({'allowed' if allowed else 'refused'} expected)")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", sorted(set(roles.ROLES) - roles.UNSCOPED))
+def test_a_camera_outside_the_scope_is_answered_like_a_missing_one(platform: Platform, role: str) -> None:
+    _, client, headers = platform
+    listed = [camera["id"] for camera in client.get("/api/v1/cameras", headers=headers[role]).json()]
+    assert "cam-in" in listed
+    assert "cam-out" not in listed
+    for method, path in _operations(client):
+        permission = ROUTES.get((method, path), ADMIN_ONLY)
+        if "{camera_id}" not in path or permission is None or not roles.allows(role, permission):
+            continue
+        outside = client.request(method, _url(path, "cam-out"), headers=headers[role], json={})
+        missing = client.request(method, _url(path, "no-such-camera"), headers=headers[role], json={})
+        assert (outside.status_code, outside.json()["code"]) == (404, "camera_not_found"), f"{method} {path}"
+        assert outside.json()["detail"].replace("cam-out", "X") == missing.json()["detail"].replace(
+            "no-such-camera", "X"
+        )
