@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +19,8 @@ from sharpeyes.api.app import create_app
 from sharpeyes.cli.wiring import Runtime, build_runtime
 from sharpeyes.core import roles
 from sharpeyes.core.config_file import load_settings
+from sharpeyes.core.events import Event, EventType
+from sharpeyes.core.tracks import TrackRecord
 from tests.conftest import ADMIN_PASSWORD
 
 PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz")}
@@ -105,3 +109,31 @@ def test_a_camera_outside_the_scope_is_answered_like_a_missing_one(platform: Pla
         assert outside.json()["detail"].replace("cam-out", "X") == missing.json()["detail"].replace(
             "no-such-camera", "X"
         )
+
+
+def test_searches_pictures_and_events_stay_inside_the_scope(platform: Platform) -> None:
+    runtime, client, headers = platform
+    now = datetime.now(UTC)
+    picture = np.full((96, 48, 3), 40, dtype=np.uint8)
+    kept = {
+        camera_id: runtime.services.tracks.keep(
+            TrackRecord(camera_id, "person", now - timedelta(minutes=5), now - timedelta(minutes=4), "red"), picture
+        )
+        for camera_id in ("cam-in", "cam-out")
+    }
+    for camera_id in ("cam-in", "cam-out"):
+        runtime.services.events.record(Event(EventType.INTRUSION, now, f"intrusion at {camera_id}", camera_id))
+    asked = {"text": "穿红衣服的人", "reason": "scope test"}
+    for role, expected in (("admin", {"cam-in", "cam-out"}), ("investigator", {"cam-in"})):
+        found = client.post("/api/v1/search", json=asked, headers=headers[role]).json()["results"]
+        assert {hit["camera_id"] for hit in found} == expected, role
+        events = client.get("/api/v1/events", headers=headers[role] if role == "admin" else headers["operator"]).json()
+        assert {event["camera_id"] for event in events} == expected, role
+    narrowed = client.post("/api/v1/search", json={**asked, "camera_ids": ["cam-out"]}, headers=headers["investigator"])
+    assert narrowed.json()["results"] == [], "asking for an outside camera by name finds nothing"
+    inside = client.get(f"/api/v1/tracks/{kept['cam-in']}/thumbnail.jpg", headers=headers["investigator"])
+    outside = client.get(f"/api/v1/tracks/{kept['cam-out']}/thumbnail.jpg", headers=headers["investigator"])
+    missing = client.get("/api/v1/tracks/999999/thumbnail.jpg", headers=headers["investigator"])
+    assert inside.status_code == 200
+    assert (outside.status_code, outside.json()["detail"]) == (404, f"no track {kept['cam-out']} / 找不到该轨迹")
+    assert missing.json()["detail"] == "no track 999999 / 找不到该轨迹"

@@ -104,7 +104,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     )
     api.include_router(events_stream_router(services.accounts, services.events, services.access))  # ditto
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
-    api.include_router(search_router(services.search, current_user), dependencies=guarded)
+    api.include_router(search_router(services.search, current_user, services.access), dependencies=guarded)
     api.include_router(audit_router(services.audit, current_user), dependencies=guarded)
     api.include_router(users_router(services.accounts, current_user), dependencies=guarded)
     api.include_router(exports_router(services.exports, current_user, services.access), dependencies=guarded)

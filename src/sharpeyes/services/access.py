@@ -51,6 +51,14 @@ class AccessService:
             areas = CameraRepository(db).areas_of(ids)
         return {c for c in ids if c in user.scope_cameras or (c in areas and self._in_scope_areas(user, areas[c]))}
 
+    def all_visible(self, user: User) -> set[str] | None:
+        """Every camera the user may see; None: all of them (an unscoped role)."""
+        if not user.scoped:
+            return None
+        with self._sessions() as db:
+            areas = CameraRepository(db).areas_of(camera.id for camera in CameraRepository(db).all())
+        return {c for c, area in areas.items() if c in user.scope_cameras or self._in_scope_areas(user, area)}
+
     def _in_scope_areas(self, user: User, area_code: str | None) -> bool:
         parents = self._area_parents()
         seen = 0

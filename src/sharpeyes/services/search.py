@@ -195,6 +195,10 @@ class SearchService:
         }
         self._trail.write(username, "search", outcome, data)
 
+    def camera_of(self, track_id: int) -> str:
+        """The camera a track was seen by (``NotFoundError`` for no such track)."""
+        return self._tracks.get(track_id).camera_id
+
     def thumbnail(self, username: str, track_id: int) -> bytes:
         """A track's picture: a view of a person or vehicle, on the record like a search."""
         picture = self._tracks.thumbnail(track_id)
