@@ -137,3 +137,16 @@ def test_searches_pictures_and_events_stay_inside_the_scope(platform: Platform) 
     assert inside.status_code == 200
     assert (outside.status_code, outside.json()["detail"]) == (404, f"no track {kept['cam-out']} / 找不到该轨迹")
     assert missing.json()["detail"] == "no track 999999 / 找不到该轨迹"
+
+
+def test_the_map_shows_a_scoped_role_its_own_cameras_only(platform: Platform) -> None:
+    runtime, client, headers = platform
+    for camera_id in ("cam-in", "cam-out"):
+        runtime.services.cameras.update(camera_id, {"longitude": 118.38, "latitude": 31.33})
+    box = {"bbox": "118,31,119,32"}
+    seen = {}
+    for role in ("admin", "owner"):
+        layer = client.get("/api/v1/map/cameras", params=box, headers=headers[role]).json()
+        seen[role] = {feature["properties"].get("id") for feature in layer["features"]}
+    assert {"cam-in", "cam-out"} <= seen["admin"]
+    assert seen["owner"] == {"cam-in"}

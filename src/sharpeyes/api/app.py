@@ -98,7 +98,9 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     )  # authenticates in its first message
     api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
     api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
-    api.include_router(coverage_router(services.coverage, services.map), dependencies=guarded)
+    api.include_router(
+        coverage_router(services.coverage, services.map, current_user, services.access), dependencies=guarded
+    )
     api.include_router(
         events_router(services.events, services.analysis, current_user, services.access), dependencies=guarded
     )

@@ -38,20 +38,31 @@ def parse_bbox(text: str) -> BBox:
     return BBox(west, south, east, north)
 
 
+SCOPED_MOST = 100_000
+"""Cameras looked through in a box for a scoped user."""
+
+
 class MapService:
     def __init__(self, sessions: sessionmaker[Session], streams: StreamManager | None) -> None:
         self._sessions = sessions
         self._streams = streams
 
-    def cameras(self, box: BBox, *, limit: int) -> MapLayer:
+    def cameras(self, box: BBox, *, limit: int, only: set[str] | None = None) -> MapLayer:
+        """The cameras in ``box`` (clustered past ``limit``); ``only``: just these (a scoped user's), never
+        clustered, so that no count reveals the others — the first ``limit`` of them."""
         with self._sessions() as db:
             repository = CameraMapRepository(db)
-            total = repository.count_in(box)
-            if total > limit:
+            if only is not None:
+                points = [p for p in repository.points_in(box, SCOPED_MOST) if p.id in only]
+                total, points = len(points), points[:limit]
+            else:
+                total = repository.count_in(box)
+            if only is None and total > limit:
                 clusters = repository.clusters_in(box, CLUSTER_CELLS_PER_SIDE)
                 features = [_feature(c.longitude, c.latitude, {"cluster": True, "count": c.count}) for c in clusters]
                 return MapLayer(features, clustered=True, total=total)
-            points = repository.points_in(box, limit)
+            if only is None:
+                points = repository.points_in(box, limit)
         features = [
             _feature(
                 p.longitude,

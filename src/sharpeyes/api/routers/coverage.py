@@ -1,16 +1,21 @@
 """Coverage figures, their history, and cameras on the map."""
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from sharpeyes.api.schemas.areas import CoverageOut, FeatureCollectionOut, FeatureOut, HistoryDayOut
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.services.access import AccessService
+from sharpeyes.services.accounts import User
 from sharpeyes.services.coverage import CoverageService
 from sharpeyes.services.map import MapService, parse_bbox
 
 
-def coverage_router(coverage: CoverageService, map_layer: MapService) -> APIRouter:
+def coverage_router(
+    coverage: CoverageService, map_layer: MapService, current_user: Callable[..., User], access: AccessService
+) -> APIRouter:
     router = APIRouter(tags=["coverage"], responses=PROBLEM_RESPONSES)
 
     @router.get("/coverage")
@@ -30,10 +35,11 @@ def coverage_router(coverage: CoverageService, map_layer: MapService) -> APIRout
 
     @router.get("/map/cameras")
     def map_cameras(
+        user: Annotated[User, Depends(current_user)],
         bbox: Annotated[str, Query(description="west,south,east,north in WGS-84 degrees.")],
         limit: Annotated[int, Query(ge=1, le=20_000, description="More cameras than this come as clusters.")] = 2000,
     ) -> FeatureCollectionOut:
-        layer = map_layer.cameras(parse_bbox(bbox), limit=limit)
+        layer = map_layer.cameras(parse_bbox(bbox), limit=limit, only=access.all_visible(user))
         features = [FeatureOut.model_validate(feature) for feature in layer.features]
         return FeatureCollectionOut(features=features, clustered=layer.clustered, total=layer.total)
 
