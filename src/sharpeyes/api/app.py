@@ -66,6 +66,8 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
     )
     install_problem_handlers(app)
     app.middleware("http")(_security_headers)
+    if settings.server.https:
+        app.middleware("http")(_strict_transport)
     current_user = current_user_dependency(services.accounts)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -137,4 +139,11 @@ async def _security_headers(request: Request, call_next: Callable[[Request], Awa
     answer = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         answer.headers.setdefault(name, value)
+    return answer
+
+
+async def _strict_transport(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Served over HTTPS: browsers are told to keep to it (a year)."""
+    answer = await call_next(request)
+    answer.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return answer

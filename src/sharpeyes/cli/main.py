@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.panel import Panel
 
 from sharpeyes.api.app import BackgroundWorker, create_app
@@ -22,6 +23,7 @@ from sharpeyes.cli.recordings import recordings_app
 from sharpeyes.cli.search import search
 from sharpeyes.cli.wiring import Runtime, build_runtime, configure_logging
 from sharpeyes.core.errors import SharpEyesError
+from sharpeyes.core.settings import Settings
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.services.models import ModelService
@@ -123,6 +125,20 @@ def demo(
     _serve(build_runtime(settings, with_streams=True))
 
 
+def server_config(settings: Settings, web: FastAPI) -> uvicorn.Config:
+    """The web server's configuration: HTTPS when ``server.tls_cert`` and ``tls_key`` are set."""
+    server = settings.server
+    return uvicorn.Config(
+        web,
+        host=server.host,
+        port=server.port,
+        log_config=None,
+        access_log=False,
+        ssl_certfile=str(server.tls_cert) if server.tls_cert is not None else None,
+        ssl_keyfile=str(server.tls_key) if server.tls_key is not None else None,
+    )
+
+
 def _serve(runtime: Runtime) -> None:
     settings = runtime.settings
     configure_logging(settings.log_level)
@@ -149,9 +165,7 @@ def _serve(runtime: Runtime) -> None:
         SipWorker(services.gb, services.cascade),
     ]
     web = create_app(settings, services, workers=workers)
-    config = uvicorn.Config(
-        web, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False
-    )
+    config = server_config(settings, web)
     other = running_server(settings.data_dir)
     if other is not None:
         fail(f"another server (pid {other}) is using {settings.data_dir} / 该数据目录已有平台在运行")

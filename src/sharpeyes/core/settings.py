@@ -31,6 +31,23 @@ class ServerSettings(_Section):
 
     host: str = Field("127.0.0.1", title="Listen address", description="Interface address for the web server.")
     port: int = Field(8080, ge=1, le=65535, title="Listen port", description="TCP port for the web server.")
+    tls_cert: Path | None = Field(
+        None, title="TLS certificate", description="PEM certificate (chain) file: set it and tls_key to serve HTTPS."
+    )
+    tls_key: Path | None = Field(None, title="TLS key", description="PEM private key file of tls_cert.")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> ServerSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("server.tls_cert and server.tls_key go together: set both for HTTPS, or neither")
+        for path in (self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise ValueError(f"server TLS file {path} does not exist")
+        return self
+
+    @property
+    def https(self) -> bool:
+        return self.tls_cert is not None
 
 
 class StreamSettings(_Section):
