@@ -150,3 +150,21 @@ def test_the_map_shows_a_scoped_role_its_own_cameras_only(platform: Platform) ->
         seen[role] = {feature["properties"].get("id") for feature in layer["features"]}
     assert {"cam-in", "cam-out"} <= seen["admin"]
     assert seen["owner"] == {"cam-in"}
+
+
+def test_an_api_key_has_its_own_role_and_scope_until_revoked(platform: Platform) -> None:
+    _, client, headers = platform
+    asked = {"name": "bureau report job", "role": "operator", "scope_cameras": ["cam-out"]}
+    made = client.post("/api/v1/api-keys", json=asked, headers=headers["admin"])
+    assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    assert key.startswith("sek_")
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert [c["id"] for c in client.get("/api/v1/cameras", headers=bearer).json()] == ["cam-out"]
+    assert client.get("/api/v1/users", headers=bearer).status_code == 403
+    listed = client.get("/api/v1/api-keys", headers=headers["admin"]).json()
+    assert [(k["name"], k["key"]) for k in listed] == [("bureau report job", None)], "the key is shown once"
+    admin_key = client.post("/api/v1/api-keys", json={**asked, "role": "admin"}, headers=headers["admin"])
+    assert admin_key.status_code == 422
+    assert client.delete(f"/api/v1/api-keys/{made.json()['id']}", headers=headers["admin"]).status_code == 204
+    assert client.get("/api/v1/cameras", headers=bearer).status_code == 401

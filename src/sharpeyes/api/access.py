@@ -64,6 +64,9 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/gb/superiors/{superior_id}"): "device.manage",
     ("GET", "/api/v1/users"): "user.manage",
     ("POST", "/api/v1/users"): "user.manage",
+    ("GET", "/api/v1/api-keys"): "user.manage",
+    ("POST", "/api/v1/api-keys"): "user.manage",
+    ("DELETE", "/api/v1/api-keys/{key_id}"): "user.manage",
 }
 """(method, path) → the permission it needs; None: any signed-in user."""
 ADMIN_ONLY = "user.manage"

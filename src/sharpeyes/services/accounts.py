@@ -25,9 +25,11 @@ from sharpeyes.core.errors import (
 from sharpeyes.core.settings import AuthSettings
 from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.login_guard import LoginGuard
-from sharpeyes.store.accounts import AccessTokenRepository, StoredUser, UserRepository
+from sharpeyes.store.accounts import AccessTokenRepository, ApiKeyRepository, StoredApiKey, StoredUser, UserRepository
 
 ADMIN_USERNAME = "admin"
+API_KEY_PREFIX = "sek_"
+"""API keys start so (login tokens never do): both go in ``Authorization: Bearer``."""
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MIN_PASSWORD_LENGTH = 10
 _WRONG_LOGIN = "wrong user name or password / 用户名或密码错误"
@@ -165,7 +167,44 @@ class AccountService:
             AccessTokenRepository(db).revoke(_digest(token))
         self._audit.write(user.username, "logout", "ok", {})
 
+    def create_api_key(
+        self, by: str, name: str, role: str, scope_areas: tuple[str, ...] = (), scope_cameras: tuple[str, ...] = ()
+    ) -> tuple[StoredApiKey, str]:
+        """A key for automation with ``role`` (any but admin) and a scope; the key itself is returned once and
+        only its SHA-256 kept. Audited."""
+        name = name.strip()
+        if not 1 <= len(name) <= 64:
+            raise InvalidInputError("name: 1–64 characters", code="bad_key_name", field="name")
+        if role not in roles.ROLES or role == "admin":
+            keyed = ", ".join(r for r in roles.ROLES if r != "admin")
+            raise InvalidInputError(f"role: one of {keyed} (not admin)", code="bad_role", field="role")
+        secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        draft = StoredApiKey(0, name, role, tuple(dict.fromkeys(scope_areas)), tuple(dict.fromkeys(scope_cameras)),
+                             by, utcnow(), False)  # fmt: skip
+        with self._sessions.begin() as db:
+            stored = ApiKeyRepository(db).add(draft, _digest(secret))
+        scope = {"scope_areas": list(stored.scope_areas), "scope_cameras": list(stored.scope_cameras)}
+        self._audit.write(by, "api_key.create", "ok", {"key_id": stored.id, "name": name, "role": role, **scope})
+        return stored, secret
+
+    def api_keys(self) -> list[StoredApiKey]:
+        with self._sessions() as db:
+            return ApiKeyRepository(db).all()
+
+    def revoke_api_key(self, by: str, key_id: int) -> None:
+        with self._sessions.begin() as db:
+            if not ApiKeyRepository(db).revoke(key_id):
+                raise NotFoundError(f"no API key {key_id}", code="api_key_not_found")
+        self._audit.write(by, "api_key.revoke", "ok", {"key_id": key_id})
+
     def authenticate(self, token: str) -> User:
+        """The user a login token or an API key stands for."""
+        if token.startswith(API_KEY_PREFIX):
+            with self._sessions() as db:
+                key = ApiKeyRepository(db).find_valid(_digest(token))
+            if key is None:
+                raise AuthenticationError("the API key is unknown or revoked", code="bad_token")
+            return User(-key.id, f"key:{key.name}", key.role, key.scope_areas, key.scope_cameras)
         with self._sessions() as db:
             user_id = AccessTokenRepository(db).find_valid(_digest(token), utcnow())
             stored = UserRepository(db).get(user_id) if user_id is not None else None

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.clock import as_utc
-from sharpeyes.store.models import AccessTokenRow, UserRow
+from sharpeyes.store.models import AccessTokenRow, ApiKeyRow, UserRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +94,47 @@ def _to_user(row: UserRow) -> StoredUser:
         scope_areas=tuple(row.scope_areas or ()),
         scope_cameras=tuple(row.scope_cameras or ()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredApiKey:
+    id: int
+    name: str
+    role: str
+    scope_areas: tuple[str, ...]
+    scope_cameras: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    revoked: bool
+
+
+class ApiKeyRepository:
+    def __init__(self, db: Session) -> None:
+        self._db = db
+
+    def add(self, key: StoredApiKey, key_sha256: str) -> StoredApiKey:
+        row = ApiKeyRow(name=key.name, key_sha256=key_sha256, role=key.role, scope_areas=list(key.scope_areas),
+                        scope_cameras=list(key.scope_cameras), created_by=key.created_by, created_at=key.created_at,
+                        revoked=False)  # fmt: skip
+        self._db.add(row)
+        self._db.flush()
+        return _to_key(row)
+
+    def find_valid(self, key_sha256: str) -> StoredApiKey | None:
+        row = self._db.scalars(select(ApiKeyRow).where(ApiKeyRow.key_sha256 == key_sha256)).first()
+        return _to_key(row) if row is not None and not row.revoked else None
+
+    def all(self) -> list[StoredApiKey]:
+        return [_to_key(row) for row in self._db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))]
+
+    def revoke(self, key_id: int) -> bool:
+        row = self._db.get(ApiKeyRow, key_id)
+        if row is None:
+            return False
+        row.revoked = True
+        return True
+
+
+def _to_key(row: ApiKeyRow) -> StoredApiKey:
+    return StoredApiKey(row.id, row.name, row.role, tuple(row.scope_areas or ()), tuple(row.scope_cameras or ()),
+                        row.created_by, as_utc(row.created_at), row.revoked)  # fmt: skip

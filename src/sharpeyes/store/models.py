@@ -46,6 +46,22 @@ class UserRow(Base):
     scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class ApiKeyRow(Base):
+    """A key for automation: a role and scope of its own; only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    scope_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
 class AccessTokenRow(Base):
     __tablename__ = "access_tokens"
 

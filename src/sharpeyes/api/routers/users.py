@@ -3,22 +3,23 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
-from sharpeyes.api.schemas.users import UserIn, UserOut
+from sharpeyes.api.schemas.users import ApiKeyIn, ApiKeyOut, UserIn, UserOut
 from sharpeyes.core import roles
 from sharpeyes.services.accounts import AccountService, User
+from sharpeyes.store.accounts import StoredApiKey
 
 
 def users_router(accounts: AccountService, current_user: Callable[..., User]) -> APIRouter:
-    router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES)
+    router = APIRouter(tags=["users"], responses=PROBLEM_RESPONSES)
 
-    @router.get("")
+    @router.get("/users")
     def users() -> list[UserOut]:
         return [_out(user) for user in accounts.users()]
 
-    @router.post("", status_code=201)
+    @router.post("/users", status_code=201)
     def create(body: UserIn, user: Annotated[User, Depends(current_user)]) -> UserOut:
         """A user with a role and a scope: areas (their subtrees included) and cameras whose video the role
         applies to (admin and auditor are not limited by a scope). Audited."""
@@ -26,7 +27,30 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
                                     tuple(body.scope_areas), tuple(body.scope_cameras))  # fmt: skip
         return _out(made)
 
+    @router.get("/api-keys")
+    def api_keys() -> list[ApiKeyOut]:
+        return [_key(key) for key in accounts.api_keys()]
+
+    @router.post("/api-keys", status_code=201)
+    def create_api_key(body: ApiKeyIn, user: Annotated[User, Depends(current_user)]) -> ApiKeyOut:
+        """A key for automation (send it as ``Authorization: Bearer sek_…``) with a role (not admin) and a scope
+        of its own; the key is in this answer only. Audited."""
+        stored, secret = accounts.create_api_key(user.username, body.name, body.role, tuple(body.scope_areas),
+                                                 tuple(body.scope_cameras))  # fmt: skip
+        return _key(stored, secret)
+
+    @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response)
+    def revoke_api_key(key_id: int, user: Annotated[User, Depends(current_user)]) -> None:
+        """The key is refused from now on. Audited."""
+        accounts.revoke_api_key(user.username, key_id)
+
     return router
+
+
+def _key(key: StoredApiKey, secret: str | None = None) -> ApiKeyOut:
+    return ApiKeyOut(id=key.id, name=key.name, role=key.role, scope_areas=list(key.scope_areas),
+                     scope_cameras=list(key.scope_cameras), created_by=key.created_by, created_at=key.created_at,
+                     revoked=key.revoked, key=secret)  # fmt: skip
 
 
 def _out(user: User) -> UserOut:

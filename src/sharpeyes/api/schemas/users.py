@@ -1,5 +1,7 @@
 """Users as admins create and list them."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -34,3 +36,24 @@ class UserOut(BaseModel):
     scope_areas: list[str]
     scope_cameras: list[str]
     permissions: list[str]
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="What uses it, e.g. the city bureau's report job.")
+    role: str = Field(description="Any role but admin.")
+    scope_areas: list[str] = Field(default_factory=list, max_length=10_000)
+    scope_cameras: list[str] = Field(default_factory=list, max_length=100_000)
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    scope_areas: list[str]
+    scope_cameras: list[str]
+    created_by: str
+    created_at: datetime
+    revoked: bool
+    key: str | None = Field(None, description="The key itself: given once, when it is made; keep it secret.")
