@@ -168,3 +168,13 @@ def test_an_api_key_has_its_own_role_and_scope_until_revoked(platform: Platform)
     assert admin_key.status_code == 422
     assert client.delete(f"/api/v1/api-keys/{made.json()['id']}", headers=headers["admin"]).status_code == 204
     assert client.get("/api/v1/cameras", headers=bearer).status_code == 401
+
+
+def test_no_plan_keeps_recordings_past_the_longest_retention(platform: Platform) -> None:
+    runtime, client, headers = platform
+    longest = runtime.settings.recordings.max_retention_days
+    plan = {"recording": {"mode": "continuous", "retention_days": longest + 1}}
+    refused = client.patch("/api/v1/cameras/cam-in", json=plan, headers=headers["admin"])
+    assert (refused.status_code, refused.json()["code"]) == (422, "retention_too_long")
+    plan["recording"]["retention_days"] = longest
+    assert client.patch("/api/v1/cameras/cam-in", json=plan, headers=headers["admin"]).status_code == 200

@@ -180,6 +180,13 @@ class RecordingSettings(_Section):
     retention_days: int = Field(
         30, ge=1, le=3650, title="Retention", description="Days recordings are kept unless a camera's plan says."
     )
+    max_retention_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        title="Longest retention",
+        description="No camera's plan may keep recordings longer (legal hold excepted); longer plans are refused.",
+    )
     min_free_mb: int = Field(
         2048, ge=0, le=10_000_000, title="Free space", description="Below this many free MB, oldest segments go."
     )
@@ -189,6 +196,12 @@ class RecordingSettings(_Section):
     directory: Path | None = Field(
         None, title="Recordings directory", description="Where segment files go; default DATA_DIR/recordings."
     )
+
+    @model_validator(mode="after")
+    def _retention_within_the_longest(self) -> RecordingSettings:
+        if self.retention_days > self.max_retention_days:
+            raise ValueError("recordings.retention_days is above recordings.max_retention_days")
+        return self
 
 
 class QualitySettings(_Section):

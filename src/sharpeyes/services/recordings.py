@@ -130,6 +130,13 @@ class RecordingService:
             return RecordingRepository(db).plan(camera_id) or RecordingPlan()
 
     def set_plan(self, camera_id: str, plan: RecordingPlan) -> RecordingPlan:
+        longest = self._settings.max_retention_days
+        if plan.retention_days is not None and plan.retention_days > longest:
+            raise InvalidInputError(
+                f"retention_days: at most {longest} (recordings.max_retention_days) / 超过最长保存期限",
+                code="retention_too_long",
+                field="retention_days",
+            )
         with self._sessions.begin() as db:
             require_camera(db, camera_id)
             RecordingRepository(db).set_plan(camera_id, plan)
@@ -257,6 +264,7 @@ class RecordingService:
             for camera_id in repository.camera_ids_with_segments():
                 plan = plans.get(camera_id)
                 days = plan.retention_days if plan and plan.retention_days else self._settings.retention_days
+                days = min(days, self._settings.max_retention_days)  # plans kept from before a lower maximum
                 expired = repository.expired(camera_id, now - timedelta(days=days), limit=100_000)
                 report.expired += len(expired)
                 report.freed_bytes += self._delete(repository, expired)
