@@ -78,5 +78,30 @@ def test_watching_is_audited_once_per_view(
     assert ended[0].data["camera_id"] == camera["id"]
     assert ended[0].data["seconds"] >= 0
     views = runtime.services.audit.find(camera_id=camera["id"], limit=50)
-    assert Counter(entry.action for entry in views) == {"snapshot.view": 1, "live.view": 1, "live.view.end": 1}
+    assert Counter(entry.action for entry in views) == {
+        "camera.add": 1,
+        "snapshot.view": 1,
+        "live.view": 1,
+        "live.view.end": 1,
+    }
     assert runtime.services.audit.verify().intact
+
+
+def test_changes_to_cameras_are_audited_without_their_passwords(
+    runtime: Runtime, client: TestClient, auth: dict[str, str]
+) -> None:
+    made = client.post(
+        "/api/v1/cameras", json={"name": "东门", "source_url": "rtsp://admin:s3cret@10.1.1.5/main"}, headers=auth
+    ).json()
+    plan = {"name": "东门球机", "recording": {"mode": "continuous", "retention_days": 7}}
+    assert client.patch(f"/api/v1/cameras/{made['id']}", json=plan, headers=auth).status_code == 200
+    assert client.delete(f"/api/v1/cameras/{made['id']}", headers=auth).status_code == 204
+    records = runtime.services.audit.find(camera_id=made["id"], limit=10)
+    assert [(r.username, r.action) for r in reversed(records)] == [
+        ("admin", "camera.add"),
+        ("admin", "recording.plan"),
+        ("admin", "camera.update"),
+        ("admin", "camera.remove"),
+    ]
+    assert "s3cret" not in json.dumps([r.data for r in records])
+    assert records[1].data["changes"] == {"name": "东门球机"}

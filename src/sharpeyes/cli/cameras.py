@@ -17,6 +17,7 @@ from sharpeyes.cli.options import (
     console,
     fail,
     offline_runtime,
+    operator,
 )
 from sharpeyes.cli.tables import import_file
 from sharpeyes.core.errors import SharpEyesError
@@ -49,7 +50,8 @@ def cameras_add(
                 rtsp_transport="udp" if transport == "udp" else "tcp",
                 id=camera_id,
                 sub_source_url=sub_url,
-            )
+            ),
+            by=operator(),
         )
     except SharpEyesError as err:
         fail(err.message)
@@ -87,7 +89,7 @@ def cameras_remove(
     """Remove a camera. 删除摄像机。"""
     runtime = offline_runtime(config, data_dir)
     try:
-        runtime.services.cameras.remove(camera_id)
+        runtime.services.cameras.remove(camera_id, by=operator())
     except SharpEyesError as err:
         fail(err.message)
     console.print(f"removed camera / 已删除 {camera_id}")

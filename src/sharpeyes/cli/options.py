@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -45,6 +47,14 @@ def settings_from(
         server = ServerSettings(host=host or settings.server.host, port=port or settings.server.port)
         settings = settings.model_copy(update={"server": server})
     return settings
+
+
+def operator() -> str:
+    """Who runs this command, as the audit trail names them (``cli:`` and the system user)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"cli:uid-{os.getuid()}"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

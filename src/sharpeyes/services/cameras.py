@@ -74,12 +74,13 @@ class CameraService:
     def __init__(
         self, sessions: sessionmaker[Session], streams: StreamManager | None, audit: AuditTrail | None = None
     ) -> None:
-        """``audit``: where viewing a camera's picture is recorded."""
+        """``audit``: where viewing a camera's picture, and every change to the registry, is recorded."""
         self._sessions = sessions
         self._streams = streams
         self._audit = audit
 
-    def add(self, draft: CameraDraft) -> CameraView:
+    def add(self, draft: CameraDraft, by: str = "") -> CameraView:
+        """Register a camera (``by``: who, for the audit trail)."""
         draft = checked(draft)
         try:
             with self._sessions.begin() as db:
@@ -91,9 +92,10 @@ class CameraService:
         except IntegrityError as err:  # a concurrent add won the race
             raise ConflictError(f"camera {draft.name!r} exists already", code="camera_exists") from err
         self._follow(camera)
+        self._audited(by, "camera.add", camera.id, {"name": camera.name, "source_url": view.source_url})
         return view
 
-    def update(self, camera_id: str, changes: Mapping[str, Any]) -> CameraView:
+    def update(self, camera_id: str, changes: Mapping[str, Any], by: str = "") -> CameraView:
         """Change the given fields (see ``EDITABLE_FIELDS``); None clears an optional one."""
         unknown = set(changes) - EDITABLE_FIELDS
         if unknown:
@@ -107,6 +109,8 @@ class CameraService:
             CameraRepository(db).update_many([camera])
             view = self._view(db, camera)
         self._follow(camera)
+        shown = {k: redact_url(v) if "url" in k and isinstance(v, str) else v for k, v in changes.items()}
+        self._audited(by, "camera.update", camera.id, {"changes": shown})
         return view
 
     def list(self, *, limit: int = 1000, offset: int = 0) -> list[CameraView]:
@@ -120,10 +124,11 @@ class CameraService:
         with self._sessions() as db:
             return self._view(db, require_camera(db, camera_id))
 
-    def remove(self, camera_id: str) -> None:
+    def remove(self, camera_id: str, by: str = "") -> None:
         with self._sessions.begin() as db:
             if not CameraRepository(db).delete(camera_id):
                 raise camera_not_found(camera_id)
+        self._audited(by, "camera.remove", camera_id, {})
         if self._streams is not None:
             self._streams.forget(camera_id)
 
@@ -149,6 +154,10 @@ class CameraService:
             self._streams.register(camera)
         for camera_id in self._streams.camera_ids() - cameras.keys():
             self._streams.forget(camera_id)
+
+    def _audited(self, by: str, action: str, camera_id: str, data: dict[str, Any]) -> None:
+        if self._audit is not None:
+            self._audit.write(by or "platform", action, "ok", {"camera_id": camera_id, **data})
 
     def _follow(self, camera: Camera) -> None:
         if self._streams is None:

@@ -129,7 +129,7 @@ class RecordingService:
             require_camera(db, camera_id)
             return RecordingRepository(db).plan(camera_id) or RecordingPlan()
 
-    def set_plan(self, camera_id: str, plan: RecordingPlan) -> RecordingPlan:
+    def set_plan(self, camera_id: str, plan: RecordingPlan, by: str = "") -> RecordingPlan:
         longest = self._settings.max_retention_days
         if plan.retention_days is not None and plan.retention_days > longest:
             raise InvalidInputError(
@@ -140,6 +140,9 @@ class RecordingService:
         with self._sessions.begin() as db:
             require_camera(db, camera_id)
             RecordingRepository(db).set_plan(camera_id, plan)
+        if self._audit is not None:
+            data = {"camera_id": camera_id, "mode": plan.mode.value, "retention_days": plan.retention_days}
+            self._audit.write(by or "platform", "recording.plan", "ok", data)
         self.reconcile()
         return plan
 

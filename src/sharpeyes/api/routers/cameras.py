@@ -35,8 +35,8 @@ def cameras_router(
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
     @router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}})
-    def add_camera(body: CameraCreate) -> CameraOut:
-        return _out(cameras.add(CameraDraft(**body.model_dump())))
+    def add_camera(body: CameraCreate, user: Annotated[User, Depends(current_user)]) -> CameraOut:
+        return _out(cameras.add(CameraDraft(**body.model_dump()), by=user.username))
 
     @router.get("")
     def list_cameras(
@@ -64,14 +64,14 @@ def cameras_router(
         return _out(cameras.get(camera_id))
 
     @router.patch("/{camera_id}", responses={409: {"model": Problem}})
-    def update_camera(camera_id: str, body: CameraPatch) -> CameraOut:
+    def update_camera(camera_id: str, body: CameraPatch, user: Annotated[User, Depends(current_user)]) -> CameraOut:
         """Change the given fields; ``recording`` sets the recording plan, ``analytics`` the analysis plan."""
         changes = body.model_dump(exclude_unset=True, exclude={"recording", "analytics"})
         if body.analytics is not None:
             analysis.set_plan(camera_id, body.analytics.to_plan())
         if body.recording is not None:
-            recordings.set_plan(camera_id, body.recording.to_plan())
-        return _out(cameras.update(camera_id, changes) if changes else cameras.get(camera_id))
+            recordings.set_plan(camera_id, body.recording.to_plan(), by=user.username)
+        return _out(cameras.update(camera_id, changes, by=user.username) if changes else cameras.get(camera_id))
 
     @router.get("/{camera_id}/analytics")
     def camera_analytics(camera_id: str) -> AnalysisPlanOut:
@@ -80,8 +80,8 @@ def cameras_router(
         return AnalysisPlanOut.from_plan(plan, running, analysis.stats(camera_id))
 
     @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
-    def remove_camera(camera_id: str) -> None:
-        cameras.remove(camera_id)
+    def remove_camera(camera_id: str, user: Annotated[User, Depends(current_user)]) -> None:
+        cameras.remove(camera_id, by=user.username)
 
     @router.get(
         "/{camera_id}/snapshot.jpg",
