@@ -28,6 +28,8 @@ from sharpeyes.services.login_guard import LoginGuard
 from sharpeyes.store.accounts import AccessTokenRepository, ApiKeyRepository, StoredApiKey, StoredUser, UserRepository
 
 ADMIN_USERNAME = "admin"
+ApiKey = StoredApiKey
+"""An API key as the service hands it out (never the key itself)."""
 API_KEY_PREFIX = "sek_"
 """API keys start so (login tokens never do): both go in ``Authorization: Bearer``."""
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -23,7 +23,7 @@ from sharpeyes.core.events import Event, EventType
 from sharpeyes.core.gb_devices import GbChannel, GbDevice
 from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.core.settings import Gb28181Settings
-from sharpeyes.protocols.gb28181 import catalog, ptz
+from sharpeyes.protocols.gb28181 import catalog, manscdp, ptz
 from sharpeyes.protocols.gb28181.manscdp import Manscdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer
 from sharpeyes.protocols.gb28181.server import Device, DeviceAbsent, Refused, SipServer
@@ -183,15 +183,12 @@ class GbService:
         except (NoAnswer, Refused) as err:
             raise UnavailableError(f"{err} / 设备未返回录像列表", code="device_no_answer") from err
         found = []
-        for part in answer.parts:
-            listed = part.root.find("RecordList") if part.root is not None else None
-            for item in listed if listed is not None else ():
-                values = {child.tag: (child.text or "").strip() for child in item}
-                begins = _parse_local(values.get("StartTime", ""), self._timezone)
-                ends = _parse_local(values.get("EndTime", ""), self._timezone)
-                if begins is not None and ends is not None and ends > begins:
-                    kind, name = values.get("Type", "")[:16], values.get("Name", "")[:64]
-                    found.append(DeviceRecording(begins, ends, kind, name))
+        for values in (item for part in answer.parts for item in manscdp.list_items(part, "RecordList")):
+            begins = _parse_local(values.get("StartTime", ""), self._timezone)
+            ends = _parse_local(values.get("EndTime", ""), self._timezone)
+            if begins is not None and ends is not None and ends > begins:
+                kind, name = values.get("Type", "")[:16], values.get("Name", "")[:64]
+                found.append(DeviceRecording(begins, ends, kind, name))
         return sorted(found, key=lambda recording: recording.start)
 
     async def _absent(self, device_id: str, err: DeviceAbsent) -> NotFoundError | UnavailableError:
@@ -348,7 +345,9 @@ class GbService:
                     "source_id": source,
                     "method": method,
                     "priority": fields.get("AlarmPriority", ""),
-                    "type": _texts(body, "Info").get("AlarmType", fields.get("AlarmType", "")),
+                    "type": manscdp.texts(body.root.find("Info") if body.root is not None else None).get(
+                        "AlarmType", fields.get("AlarmType", "")
+                    ),
                     "device_time": fields.get("AlarmTime", ""),
                     "description": description,
                 },
@@ -425,8 +424,3 @@ def _ptz_command(action: str, speed: float, preset: int | None) -> str:
 
 def _no_device(device_id: str) -> NotFoundError:
     return NotFoundError(f"no GB/T 28181 device {device_id} / 无此设备", code="gb_device_not_found")
-
-
-def _texts(body: Manscdp, element: str) -> dict[str, str]:
-    found = body.root.find(element) if body.root is not None else None
-    return {child.tag: (child.text or "").strip() for child in found} if found is not None else {}

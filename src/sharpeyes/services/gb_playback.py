@@ -31,7 +31,6 @@ MOST_PLAYBACKS = 64
 PLAYBACK_WINDOW = 10_000
 """Segments a playback playlist keeps: the whole range for a viewer who seeks back."""
 MOST_RANGE_S = 24 * 3600
-CONTROLS = ("pause", "resume", "seek", "scale")
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sharpeyes.core.audit import GENESIS, AuditEntry, as_stored, entry_hash
@@ -36,13 +36,6 @@ class AuditRepository:
     def anchor(self, seq: int, digest: str, signature: str, at: datetime) -> None:
         self._db.add(AuditAnchorRow(seq=seq, hash=digest, signature=signature, at=at))
 
-    def last(self) -> AuditEntry | None:
-        row = self._db.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
-        return _entry(row) if row is not None else None
-
-    def is_anchored(self, seq: int) -> bool:
-        return self._db.get(AuditAnchorRow, seq) is not None
-
     def chain(self) -> Iterator[AuditEntry]:
         """Every row in chain order (read in batches)."""
         after = 0
@@ -65,9 +58,6 @@ class AuditRepository:
                 return
             yield from ((row.seq, row.hash, row.signature) for row in rows)
             after = rows[-1].seq
-
-    def count(self) -> int:
-        return int(self._db.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
     def find(
         self,

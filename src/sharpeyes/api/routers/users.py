@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
 from sharpeyes.api.schemas.users import ApiKeyIn, ApiKeyOut, UserIn, UserOut
 from sharpeyes.core import roles
-from sharpeyes.services.accounts import AccountService, User
-from sharpeyes.store.accounts import StoredApiKey
+from sharpeyes.services.accounts import AccountService, ApiKey, User
 
 
 def users_router(accounts: AccountService, current_user: Callable[..., User]) -> APIRouter:
@@ -47,7 +46,7 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
     return router
 
 
-def _key(key: StoredApiKey, secret: str | None = None) -> ApiKeyOut:
+def _key(key: ApiKey, secret: str | None = None) -> ApiKeyOut:
     return ApiKeyOut(id=key.id, name=key.name, role=key.role, scope_areas=list(key.scope_areas),
                      scope_cameras=list(key.scope_cameras), created_by=key.created_by, created_at=key.created_at,
                      revoked=key.revoked, key=secret)  # fmt: skip

@@ -4,11 +4,10 @@ MESSAGEs that each carry ``SumNum`` (the whole count), gathered back into one li
 from __future__ import annotations
 
 import math
-from xml.etree.ElementTree import Element
 
 from sharpeyes.core.gb_devices import GbChannel
 from sharpeyes.core.gb_ids import ascii_digits
-from sharpeyes.protocols.gb28181.manscdp import Manscdp
+from sharpeyes.protocols.gb28181.manscdp import Manscdp, texts
 
 
 def items(body: Manscdp) -> list[GbChannel]:
@@ -19,7 +18,7 @@ def items(body: Manscdp) -> list[GbChannel]:
         return []
     out = []
     for item in found.findall("Item"):
-        value = _texts(item)
+        value = texts(item)
         channel_id = value.get("DeviceID", "")
         if not ascii_digits(channel_id) or len(channel_id) > 20:
             continue
@@ -37,16 +36,10 @@ def items(body: Manscdp) -> list[GbChannel]:
                 longitude=_coordinate(value.get("Longitude", ""), 180.0),
                 latitude=_coordinate(value.get("Latitude", ""), 90.0),
                 status=value.get("Status", "")[:16],
-                ptz_type=_small_int(_texts(item.find("Info")).get("PTZType", "")),
+                ptz_type=_small_int(texts(item.find("Info")).get("PTZType", "")),
             )
         )
     return out
-
-
-def _texts(element: Element | None) -> dict[str, str]:
-    if element is None:
-        return {}
-    return {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
 
 
 def _coordinate(text: str, limit: float) -> float | None:

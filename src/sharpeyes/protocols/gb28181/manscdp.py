@@ -51,7 +51,7 @@ def parse(body: bytes) -> Manscdp:
         root = fromstring(text, forbid_dtd=True)
     except (ParseError, DefusedXmlException) as err:
         raise ManscdpError(f"not well-formed MANSCDP XML: {err}") from err
-    values = {child.tag: (child.text or "").strip() for child in root if len(child) == 0}
+    values = texts(root)
     cmd_type = values.pop("CmdType", "")
     if not cmd_type:
         raise ManscdpError("MANSCDP without CmdType")
@@ -63,6 +63,19 @@ def parse(body: bytes) -> Manscdp:
         fields=values,
         root=root,
     )
+
+
+def texts(element: Element | None) -> dict[str, str]:
+    """The text of an element's childless children, by tag (empty for no element)."""
+    if element is None:
+        return {}
+    return {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
+
+
+def list_items(body: Manscdp, list_tag: str) -> list[dict[str, str]]:
+    """The ``Item``s of one of the body's lists (``DeviceList``, ``RecordList``), each as tag → text."""
+    found = body.root.find(list_tag) if body.root is not None else None
+    return [texts(item) for item in found.findall("Item")] if found is not None else []
 
 
 def write(kind: str, cmd_type: str, sn: str, device_id: str, extra: dict[str, str] | None = None) -> bytes:

@@ -26,7 +26,6 @@ class MediaReceiver:
         self._ready: list[bytes] = []
         self._connection: socket.socket | None = None
         self._sender: str | None = None
-        self.received_bytes = 0
         if transport == "TCP":
             self._socket = socket.create_server((host, 0))
         else:
@@ -75,7 +74,6 @@ class MediaReceiver:
             self._socket.settimeout(timeout_s)
             data, sender = self._socket.recvfrom(65_536)
             self._note_sender(f"{sender[0]}:{sender[1]}")
-            self.received_bytes += len(data)
             return [data]
         if self._connection is None:
             self._socket.settimeout(timeout_s)
@@ -85,7 +83,6 @@ class MediaReceiver:
         chunk = self._connection.recv(262_144)
         if not chunk:
             return None  # the device closed the connection
-        self.received_bytes += len(chunk)
         self._buffer += chunk
         return list(rtp.tcp_packets(self._buffer))
 

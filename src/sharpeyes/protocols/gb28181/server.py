@@ -30,8 +30,8 @@ from sharpeyes.protocols.gb28181.sip import (
     SipMessage,
     parameters,
     parse,
+    read_stream,
     response,
-    split_stream,
     user_of,
 )
 from sharpeyes.protocols.gb28181.upward import Cascade, SuperiorLink
@@ -135,6 +135,8 @@ class SipServer:
         self._requests = Requests(settings.server_id, settings.domain)
         self._collecting: dict[tuple[str, str], _Collecting] = {}
         self._superiors: dict[str, SuperiorLink] = {}
+        self._on_connection: dict[tuple[str, int], str] = {}
+        """The device registered over each open TCP connection."""
         self._sn = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         """The event loop it runs on (threads ask it through ``asyncio.run_coroutine_threadsafe``)."""
@@ -428,6 +430,7 @@ class SipServer:
         device = Device(device_id, host, port, transport, now, now + expires, contact=_contact(request))
         if transport == "TCP":
             device.send = send
+            self._on_connection[(host, port)] = device_id
         self._devices[device_id] = device
         self._changed(device, "registered")
         answer.set("Expires", str(expires))
@@ -502,21 +505,17 @@ class SipServer:
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host, port = writer.get_extra_info("peername")[:2]
-        buffer = bytearray()
         try:
-            while chunk := await reader.read(65_536):
-                buffer += chunk
-                while (data := split_stream(buffer)) is not None:
-                    self.handle(data, host, port, "TCP", writer.write)
+            await read_stream(reader, lambda data: self.handle(data, host, port, "TCP", writer.write))
         except SipError as err:
             logger.warning("SIP over TCP from %s:%d closed: %s", host, port, err)
         except ConnectionError:
             pass
         finally:
             writer.close()
-            for device in self._devices.values():
-                if device.transport == "TCP" and (device.host, device.port) == (host, port):
-                    device.send = None  # requests to it fail at once until it connects and registers again
+            device = self._devices.get(self._on_connection.pop((host, port), ""))
+            if device is not None and (device.host, device.port) == (host, port):
+                device.send = None  # requests to it fail at once until it connects and registers again
 
 
 class _Datagrams(asyncio.DatagramProtocol):

@@ -3,8 +3,10 @@ writing. A message that cannot be read raises ``SipError`` saying why; nothing i
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sharpeyes.core.gb_ids import ascii_digits
@@ -140,6 +142,16 @@ def split_stream(buffer: bytearray) -> bytes | None:
     message = bytes(buffer[:total])
     del buffer[:total]
     return message
+
+
+async def read_stream(reader: asyncio.StreamReader, deliver: Callable[[bytes], None]) -> None:
+    """Cut what ``reader`` brings into whole messages, each handed to ``deliver``, until the other side closes;
+    ``SipError`` when the stream can no longer be cut (the caller closes the connection)."""
+    buffer = bytearray()
+    while chunk := await reader.read(65_536):
+        buffer += chunk
+        while (data := split_stream(buffer)) is not None:
+            deliver(data)
 
 
 def response(request: SipMessage, status: int, reason: str, *, to_tag: str | None = None) -> SipMessage:

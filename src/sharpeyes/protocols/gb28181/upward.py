@@ -21,7 +21,7 @@ from sharpeyes.core.gb_devices import GbChannel, SuperiorPlatform
 from sharpeyes.core.gb_ids import ascii_digits
 from sharpeyes.protocols.gb28181 import digest, manscdp, sdp
 from sharpeyes.protocols.gb28181.requests import NoAnswer, Peer, Requests
-from sharpeyes.protocols.gb28181.sip import SipError, SipMessage, response, split_stream, user_of
+from sharpeyes.protocols.gb28181.sip import SipError, SipMessage, read_stream, response, user_of
 
 logger = logging.getLogger(__name__)
 
@@ -287,13 +287,14 @@ class SuperiorLink:
         )
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        buffer = bytearray()
+        superior = self.superior
+
+        def deliver(data: bytes) -> None:
+            if self.handle_incoming is not None:
+                self.handle_incoming(data, superior.host, superior.port, "TCP", writer.write)
+
         try:
-            while chunk := await reader.read(65_536):
-                buffer += chunk
-                while (data := split_stream(buffer)) is not None:
-                    if self.handle_incoming is not None:
-                        self.handle_incoming(data, self.superior.host, self.superior.port, "TCP", writer.write)
+            await read_stream(reader, deliver)
         except (SipError, ConnectionError) as err:
             logger.info("superior %s: TCP connection closed (%s)", self.superior.superior_id, err)
         finally:
