@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from sharpeyes.cli.wiring import Runtime
 from tests.conftest import DATA
@@ -64,6 +67,13 @@ def test_people_walking_in_raise_intrusion_events_with_snapshots(
     picture = client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", headers=auth)
     assert picture.status_code == 200
     assert picture.content[:2] == b"\xff\xd8"
+    whole = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    masks = {"polygons": [{"name": "all", "points": whole}]}
+    assert client.put(f"/api/v1/cameras/{camera_id}/privacy-masks", json=masks, headers=auth).status_code == 200
+    masked = Image.open(io.BytesIO(client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", headers=auth).content))
+    assert np.asarray(masked.convert("L")).std() < 2.0, "the privacy mask covers the whole event picture"
+    lifted = client.get(f"/api/v1/events/{event['id']}/snapshot.jpg", params={"lift_masks": "true"}, headers=auth)
+    assert lifted.content == picture.content
     off = client.patch(f"/api/v1/cameras/{camera_id}", json={"analytics": {**plan, "enabled": False}}, headers=auth)
     assert off.status_code == 200
     assert not client.get(f"/api/v1/cameras/{camera_id}/analytics", headers=auth).json()["running"]

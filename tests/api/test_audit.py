@@ -105,3 +105,31 @@ def test_changes_to_cameras_are_audited_without_their_passwords(
     ]
     assert "s3cret" not in json.dumps([r.data for r in records])
     assert records[1].data["changes"] == {"name": "东门球机"}
+
+
+def test_imports_and_analysis_plans_are_audited(runtime: Runtime, client: TestClient, auth: dict[str, str]) -> None:
+    areas = "code,name,level,parent_code\n340200,芜湖市,city,\n340202,镜湖区,district,340200\n"
+    imported = client.post(
+        "/api/v1/areas/import", files={"file": ("areas.csv", areas.encode(), "text/csv")}, headers=auth
+    )
+    assert imported.json()["imported"] == 2
+    dry = client.post(
+        "/api/v1/areas/import", params={"dry_run": "true"}, files={"file": ("a.csv", areas.encode())}, headers=auth
+    )
+    assert dry.json()["dry_run"]
+    sites = "name,site_type,area_code\n镜湖小学,school,340202\n"
+    client.post("/api/v1/sites/import", files={"file": ("sites.csv", sites.encode(), "text/csv")}, headers=auth)
+    cameras = "id,name,area_code\ncam-a,校门,340202\nbad id!,坏行,340202\n"
+    client.post("/api/v1/cameras/import", files={"file": ("cams.csv", cameras.encode(), "text/csv")}, headers=auth)
+    plan = {"analytics": {"enabled": False, "fps": 2, "zones": [], "rules": []}}
+    assert client.patch("/api/v1/cameras/cam-a", json=plan, headers=auth).status_code == 200
+
+    records = {r.action: r for r in runtime.services.audit.find(username="admin", limit=20)}
+    assert records["areas.import"].data == {
+        "file": "areas.csv", "imported": 2, "updated": 0, "unchanged": 0, "rejected": 0
+    }  # fmt: skip
+    assert len(runtime.services.audit.find(action="areas.import", limit=10)) == 1, "a dry run changes nothing"
+    assert records["sites.import"].data["imported"] == 1
+    assert (records["cameras.import"].data["imported"], records["cameras.import"].data["rejected"]) == (1, 1)
+    assert records["analysis.plan"].data["camera_id"] == "cam-a"
+    assert records["analysis.plan"].data["fps"] == 2

@@ -152,6 +152,21 @@ def test_the_map_shows_a_scoped_role_its_own_cameras_only(platform: Platform) ->
     assert seen["owner"] == {"cam-in"}
 
 
+def test_coverage_figures_stay_inside_the_scope(platform: Platform) -> None:
+    _, client, headers = platform
+    for path in ("/api/v1/coverage", "/api/v1/coverage/history"):
+        inside = client.get(path, params={"area": "340202"}, headers=headers["operator"])
+        assert inside.status_code == 200, inside.text
+        outside = client.get(path, params={"area": "340203"}, headers=headers["operator"])
+        above = client.get(path, params={"area": "340200"}, headers=headers["operator"])
+        missing = client.get(path, params={"area": "349999"}, headers=headers["operator"])
+        same = missing.json()["detail"].replace("349999", "X")
+        for code, refused in (("340203", outside), ("340200", above)):
+            assert (refused.status_code, refused.json()["code"]) == (404, "area_not_found")
+            assert refused.json()["detail"].replace(code, "X") == same, "answered like a missing area"
+        assert client.get(path, params={"area": "340203"}, headers=headers["admin"]).status_code == 200
+
+
 def test_an_api_key_has_its_own_role_and_scope_until_revoked(platform: Platform) -> None:
     _, client, headers = platform
     asked = {"name": "bureau report job", "role": "operator", "scope_cameras": ["cam-out"]}

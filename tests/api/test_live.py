@@ -74,7 +74,7 @@ def test_live_view_of_the_sub_stream(client: TestClient, auth: dict[str, str], c
         start = socket.receive_json()
     assert (start["width"], start["height"]) == (160, 120)
     text = client.get(f"/api/v1/cameras/{camera_id}/live.m3u8", params={"profile": "sub"}, headers=auth).text
-    segment = next(line for line in text.splitlines() if line.endswith(".m4s?profile=sub"))
+    segment = next(line for line in text.splitlines() if ".m4s?" in line and line.endswith("&profile=sub"))
     assert client.get(f"/api/v1/cameras/{camera_id}/{segment}", headers=auth).status_code == 200
 
 
@@ -167,7 +167,7 @@ def test_live_hls_playlist_serves_keyframe_segments_that_decode(
     text = client.get(f"{base}/live.m3u8", headers=auth).text
     assert "#EXT-X-TARGETDURATION:1" in text, text
     maps, media = _playlist_uris(text)
-    assert maps == ["live/init-0.mp4"]
+    assert [uri.partition("?ticket=")[0] for uri in maps] == ["live/init-0.mp4"]
     durations = [float(line.split(":")[1].rstrip(",")) for line in text.splitlines() if line.startswith("#EXTINF")]
     assert all(0.9 <= d <= 1.1 for d in durations), durations  # the clip has a keyframe every second
     init = client.get(f"{base}/{maps[0]}", headers=auth).content
@@ -188,10 +188,38 @@ def test_live_hls_takes_the_token_from_the_url_for_players_without_headers(
     token = auth["Authorization"].removeprefix("Bearer ")
     text = client.get(f"{base}/live.m3u8", params={"access_token": token}).text
     maps, media = _playlist_uris(text)
-    assert maps[0].endswith(f"?access_token={token}")
-    assert media[0].endswith(f"?access_token={token}")
-    assert client.get(f"{base}/{media[0]}").status_code == 200, "the URIs in the playlist carry the token"
+    assert token not in text, "the URIs carry a media ticket, never the token"
+    assert "?ticket=" in maps[0]
+    assert "?ticket=" in media[0]
+    assert client.get(f"{base}/{media[0]}").status_code == 200, "the ticket opens the camera's segments"
     assert client.get(f"{base}/live.m3u8", params={"access_token": "forged"}).status_code == 401
+
+
+def test_a_media_ticket_opens_one_camera_for_one_viewer_until_they_sign_out(
+    client: TestClient, auth: dict[str, str], clip: Path, runtime: Runtime
+) -> None:
+    camera_id = _online_camera(client, auth, clip)
+    other = client.post("/api/v1/cameras", json={"name": "other", "source_url": clip.as_uri()}, headers=auth).json()
+    base = f"/api/v1/cameras/{camera_id}"
+    _, media = _playlist_uris(client.get(f"{base}/live.m3u8", headers=auth).text)
+    segment, _, ticket = media[0].partition("?ticket=")
+    assert client.get(f"{base}/{segment}", params={"ticket": ticket}).status_code == 200
+    elsewhere = client.get(f"/api/v1/cameras/{other['id']}/live/{segment.split('/')[-1]}", params={"ticket": ticket})
+    assert elsewhere.status_code == 401, "a ticket is for its own camera"
+    assert elsewhere.json()["code"] == "bad_ticket"
+    with TestClient(client.app, client=("192.0.2.7", 50000)) as stranger:
+        copied = stranger.get(f"{base}/{segment}", params={"ticket": ticket})
+    assert copied.status_code == 401, "a URL copied to someone at another address is refused"
+    payload, _, signature = ticket.partition(".")
+    forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
+    assert client.get(f"{base}/{segment}", params={"ticket": forged}).status_code == 401
+    assert client.get(f"{base}/{segment}", params={"ticket": "x" * 5000}).status_code == 401
+    tickets = runtime.services.tickets
+    token = auth["Authorization"].removeprefix("Bearer ")
+    stale = tickets.issue(token, camera_id, "testclient", now_s=0)
+    assert client.get(f"{base}/{segment}", params={"ticket": stale}).status_code == 401, "expired"
+    assert client.post("/api/v1/auth/logout", headers=auth).status_code == 204
+    assert client.get(f"{base}/{segment}", params={"ticket": ticket}).status_code == 401, "signed out: ticket dead"
 
 
 def test_live_hls_of_a_dead_camera_says_why(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:

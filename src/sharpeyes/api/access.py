@@ -37,6 +37,8 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("GET", f"{CAMERA}/live/init-{{generation}}.mp4"): "live.view",
     ("GET", f"{CAMERA}/live/{{sequence}}.m4s"): "live.view",
     ("POST", f"{CAMERA}/ptz"): "ptz.control",
+    ("GET", f"{CAMERA}/privacy-masks"): "camera.view",
+    ("PUT", f"{CAMERA}/privacy-masks"): "camera.manage",
     ("GET", "/api/v1/areas"): "camera.view",
     ("POST", "/api/v1/areas/import"): "camera.manage",
     ("GET", "/api/v1/areas/{code}"): "camera.view",

@@ -17,7 +17,7 @@ from sharpeyes.api.deps import current_user_dependency, media_user_dependency
 from sharpeyes.api.problems import install_problem_handlers
 from sharpeyes.api.routers.areas import areas_router, sites_router
 from sharpeyes.api.routers.audit import audit_router
-from sharpeyes.api.routers.auth import auth_router
+from sharpeyes.api.routers.auth import auth_router, oidc_router
 from sharpeyes.api.routers.cameras import cameras_router
 from sharpeyes.api.routers.coverage import coverage_router
 from sharpeyes.api.routers.events import events_router, events_stream_router
@@ -27,6 +27,7 @@ from sharpeyes.api.routers.health import health_router
 from sharpeyes.api.routers.live import live_hls_router, live_router
 from sharpeyes.api.routers.media import camera_media_router
 from sharpeyes.api.routers.metrics import metrics_router
+from sharpeyes.api.routers.privacy import privacy_router
 from sharpeyes.api.routers.search import search_router
 from sharpeyes.api.routers.users import users_router
 from sharpeyes.core.settings import Settings
@@ -72,6 +73,7 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router(services.accounts, current_user))
+    api.include_router(oidc_router(services.oidc))  # public, like login
     guarded = [Depends(authorized(current_user, services.access))]
     max_mb = settings.imports.max_upload_mb
     api.include_router(
@@ -83,35 +85,49 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
             max_mb,
             current_user,
             services.access,
+            services.privacy,
         ),
         dependencies=guarded,
     )
-    media_user = media_user_dependency(services.accounts)
+    media_user = media_user_dependency(services.accounts, services.tickets)
     media_guarded = [Depends(authorized(media_user, services.access))]
     api.include_router(
         camera_media_router(
-            services.recordings, services.health, services.quality, services.gb, services.device_playback, media_user
+            services.recordings,
+            services.health,
+            services.quality,
+            services.gb,
+            services.device_playback,
+            services.privacy,
+            services.tickets,
+            media_user,
         ),
         dependencies=media_guarded,
     )
-    api.include_router(live_hls_router(services.live, media_user), dependencies=media_guarded)
     api.include_router(
-        live_router(services.accounts, services.live, services.access)
+        live_hls_router(services.live, services.privacy, services.tickets, media_user), dependencies=media_guarded
+    )
+    api.include_router(
+        live_router(services.accounts, services.live, services.access, services.privacy)
     )  # authenticates in its first message
-    api.include_router(areas_router(services.areas, max_mb), dependencies=guarded)
-    api.include_router(sites_router(services.sites, max_mb), dependencies=guarded)
+    api.include_router(privacy_router(services.privacy, current_user), dependencies=guarded)
+    api.include_router(areas_router(services.areas, max_mb, current_user), dependencies=guarded)
+    api.include_router(sites_router(services.sites, max_mb, current_user), dependencies=guarded)
     api.include_router(
         coverage_router(services.coverage, services.map, current_user, services.access), dependencies=guarded
     )
     api.include_router(
-        events_router(services.events, services.analysis, current_user, services.access), dependencies=guarded
+        events_router(services.events, services.analysis, current_user, services.access, services.privacy),
+        dependencies=guarded,
     )
     api.include_router(events_stream_router(services.accounts, services.events, services.access))  # ditto
     api.include_router(metrics_router(services.analysis), dependencies=guarded)
     api.include_router(search_router(services.search, current_user, services.access), dependencies=guarded)
     api.include_router(audit_router(services.audit, current_user), dependencies=guarded)
     api.include_router(users_router(services.accounts, current_user), dependencies=guarded)
-    api.include_router(exports_router(services.exports, current_user, services.access), dependencies=guarded)
+    api.include_router(
+        exports_router(services.exports, services.privacy, current_user, services.access), dependencies=guarded
+    )
     api.include_router(gb_router(services.gb, services.cascade, current_user), dependencies=guarded)
     app.include_router(api)
     app.include_router(health_router())

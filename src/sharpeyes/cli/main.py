@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from rich.panel import Panel
 
+from sharpeyes import __version__
 from sharpeyes.api.app import BackgroundWorker, create_app
 from sharpeyes.cli.analyze import analyze
 from sharpeyes.cli.areas import areas_app, sites_app
@@ -17,7 +18,16 @@ from sharpeyes.cli.cameras import cameras_app
 from sharpeyes.cli.coverage import coverage_app
 from sharpeyes.cli.exports import export_app
 from sharpeyes.cli.models import models_app
-from sharpeyes.cli.options import ConfigOption, DataDirOption, HostOption, PortOption, console, fail, settings_from
+from sharpeyes.cli.options import (
+    ConfigOption,
+    DataDirOption,
+    HostOption,
+    PortOption,
+    console,
+    fail,
+    operator,
+    settings_from,
+)
 from sharpeyes.cli.pidfile import running_server, serving
 from sharpeyes.cli.recordings import recordings_app
 from sharpeyes.cli.search import search
@@ -27,6 +37,7 @@ from sharpeyes.core.settings import Settings
 from sharpeyes.services.accounts import ADMIN_USERNAME
 from sharpeyes.services.demo import add_demo_cameras, find_footage
 from sharpeyes.services.models import ModelService
+from sharpeyes.services.settings_audit import record_start
 from sharpeyes.workers.analysis import AnalysisRunner
 from sharpeyes.workers.coverage import CoverageRecorder
 from sharpeyes.workers.gb28181 import SipWorker
@@ -169,5 +180,6 @@ def _serve(runtime: Runtime) -> None:
     other = running_server(settings.data_dir)
     if other is not None:
         fail(f"another server (pid {other}) is using {settings.data_dir} / 该数据目录已有平台在运行")
+    record_start(services.audit, settings, __version__, operator())
     with serving(settings.data_dir):
         uvicorn.Server(config).run()

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from sharpeyes.api.schemas.areas import CoverageOut
 from sharpeyes.api.schemas.imports import ImportReportOut
-from sharpeyes.cli.options import console, errors, fail
+from sharpeyes.cli.options import console, errors, fail, operator
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.imports import ImportReport
 from sharpeyes.services.tables import estimate_rows
@@ -28,6 +28,7 @@ class TableImporter(Protocol):
         dry_run: bool = False,
         source_name: str = "file",
         progress: Callable[[int], None] | None = None,
+        by: str = "",
     ) -> ImportReport: ...
 
 
@@ -39,7 +40,11 @@ def run_import(console: Console, path: Path, importer: TableImporter, *, dry_run
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"importing / 导入 {path.name}", total=total)
             return importer.import_table(
-                stream, dry_run=dry_run, source_name=path.name, progress=lambda rows: progress.advance(task, rows)
+                stream,
+                dry_run=dry_run,
+                source_name=path.name,
+                progress=lambda rows: progress.advance(task, rows),
+                by=operator(),
             )
 
 

@@ -33,7 +33,10 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.media_tickets import MediaTickets
 from sharpeyes.services.models import ModelService
+from sharpeyes.services.oidc import OidcService
+from sharpeyes.services.privacy import PrivacyService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.search import SearchService
@@ -78,13 +81,15 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         lambda: _embedder(settings),
         lambda size: LocalAppearanceIndex(settings.data_dir / "vectors", size),
     )
+    accounts = AccountService(sessions, settings.auth, audit)
     services = Services(
-        accounts=AccountService(sessions, settings.auth, audit),
+        accounts=accounts,
+        oidc=OidcService(settings.oidc, accounts, audit),
         cameras=cameras,
         quality=QualityService(cameras, streams, settings.quality, events),
-        areas=AreaService(sessions),
-        sites=SiteService(sessions),
-        inventory=InventoryService(sessions),
+        areas=AreaService(sessions, audit),
+        sites=SiteService(sessions, audit),
+        inventory=InventoryService(sessions, audit),
         coverage=CoverageService(
             sessions,
             settings.coverage,
@@ -97,7 +102,7 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         recordings=recordings,
         events=events,
         analysis=AnalysisService(
-            sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks
+            sessions, streams, lambda: _detector(settings), events, settings.data_dir / "events", tracks, audit
         ),
         tracks=tracks,
         search=SearchService(sessions, tracks, audit, ZoneInfo(settings.recordings.timezone)),
@@ -107,6 +112,8 @@ def build_runtime(settings: Settings, *, with_streams: bool) -> Runtime:
         audit=audit,
         access=AccessService(sessions),
         exports=ExportService(sessions, recordings, audit, key, settings.data_dir / "exports", gb.server_id),
+        privacy=PrivacyService(sessions, audit),
+        tickets=MediaTickets(key, accounts),
     )
     return Runtime(settings, engine, services, streams)
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -345,6 +346,73 @@ class Gb28181Settings(_Section):
         return self
 
 
+def _secure_url(name: str, url: str) -> None:
+    """``url`` is an absolute https URL, or plain http to this machine's loopback (for testing)."""
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ValueError(f"oidc.{name}: {url!r} is not an https:// URL (plain http only to localhost, for testing)")
+
+
+class OidcSettings(_Section):
+    """Single sign-on over OpenID Connect (off unless enabled): the provider says who someone is, and the local user
+    of that name brings its role and scope."""
+
+    enabled: bool = Field(False, title="Enabled", description="Offer single sign-on through the provider below.")
+    issuer: str | None = Field(
+        None,
+        max_length=2048,
+        title="Issuer",
+        description="The provider's issuer URL; its discovery document is ISSUER/.well-known/openid-configuration.",
+    )
+    client_id: str | None = Field(
+        None, min_length=1, max_length=255, title="Client id", description="This platform's client id at the provider."
+    )
+    client_secret: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        title="Client secret",
+        description="This platform's client secret (set it as SHARPEYES_OIDC__CLIENT_SECRET); unset: a public client.",
+    )
+    redirect_uri: str | None = Field(
+        None,
+        max_length=2048,
+        title="Callback URL",
+        description="The platform's public callback, https://HOST/api/v1/auth/oidc/callback, as registered there.",
+    )
+    scopes: str = Field(
+        "openid profile email", max_length=1024, title="Scopes", description="Scopes asked for; openid is required."
+    )
+    username_claim: str = Field(
+        "preferred_username",
+        min_length=1,
+        max_length=255,
+        title="User name claim",
+        description="The ID token claim whose value is the local user name the person signs in as.",
+    )
+    display_name: str | None = Field(
+        None, min_length=1, max_length=64, title="Button name", description="Shown as Sign in with NAME; unset: SSO."
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, le=120, title="Provider timeout", description="Seconds to wait for each answer of the provider."
+    )
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> OidcSettings:
+        if self.enabled:
+            for name in ("issuer", "client_id", "redirect_uri"):
+                if not getattr(self, name):
+                    raise ValueError(f"oidc.{name}: required when oidc.enabled is true")
+        for name in ("issuer", "redirect_uri"):
+            url = getattr(self, name)
+            if url is not None:
+                _secure_url(name, url)
+        if "openid" not in self.scopes.split():
+            raise ValueError("oidc.scopes: must include openid")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration of one Sharp Eyes installation."""
 
@@ -378,6 +446,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     gb28181: Gb28181Settings = Field(default_factory=Gb28181Settings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @property
     def recordings_dir(self) -> Path:

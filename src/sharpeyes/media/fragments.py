@@ -14,6 +14,7 @@ from typing import Any
 import av
 
 from sharpeyes.core.media import EncodedPacket, StreamInfo
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.media.relay import PacketRelay
 from sharpeyes.media.transcode import BrowserTranscoder, needs_transcoding
 
@@ -78,14 +79,16 @@ class Fragmenter:
 
 class RelayFollower:
     """Follows a relay on its own thread, from its latest keyframe, until stopped or the relay closes. Streams a
-    browser cannot play (H.265) are transcoded to H.264 for the follower (``transcode``).
+    browser cannot play (H.265), and any stream a ``painter`` paints masks into, are transcoded to H.264 for the
+    follower (``transcode``).
 
     Subclasses say what to do with each connection's stream (``new_stream``, returning its fragmenter), with each
     packet (``packet``), and at the end (``ended``, called exactly once).
     """
 
-    def __init__(self, relay: PacketRelay, name: str) -> None:
+    def __init__(self, relay: PacketRelay, name: str, painter: FramePainter | None = None) -> None:
         self._relay = relay
+        self._painter = painter
         self._name = name
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -143,8 +146,8 @@ class RelayFollower:
     def _connection(self, info: StreamInfo) -> None:
         self._end_connection()
         self._source = info
-        if needs_transcoding(info):
-            self._transcoder = BrowserTranscoder(info)
+        if needs_transcoding(info) or self._painter:
+            self._transcoder = BrowserTranscoder(info, self._painter)
         elif info.mp4_init is not None:
             self._fragmenter = self.new_stream(info)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sharpeyes.core.errors import NotFoundError
 from sharpeyes.core.media import EncodedPacket, StreamInfo
 from sharpeyes.media.fragments import Fragmenter, RelayFollower
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.media.relay import PacketRelay
 
 READY_SEGMENTS = 3
@@ -46,8 +47,11 @@ class _Open:
 class LiveHls(RelayFollower):
     """One camera's live playlist, produced on its own thread from the relay for as long as it is asked for."""
 
-    def __init__(self, relay: PacketRelay, *, segment_s: float, window: int) -> None:
-        super().__init__(relay, "live-hls")
+    def __init__(
+        self, relay: PacketRelay, *, segment_s: float, window: int, painter: FramePainter | None = None
+    ) -> None:
+        """``painter``: the playlist of the stream with privacy masks painted in (re-encoded)."""
+        super().__init__(relay, "live-hls", painter)
         self._segment_s = segment_s
         self._window = window
         self._lock = threading.Condition()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sharpeyes.core.media import EncodedPacket, StreamInfo
 from sharpeyes.media.fragments import Fragmenter, RelayFollower
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.media.relay import PacketRelay
 
 
@@ -41,8 +42,10 @@ def mime_type(info: StreamInfo) -> str:
 class LiveFeed(RelayFollower):
     """One viewer's feed, produced on its own thread and handed out through ``deliver``."""
 
-    def __init__(self, relay: PacketRelay, deliver: Callable[[LiveItem | None], None]) -> None:
-        super().__init__(relay, "live-viewer")
+    def __init__(
+        self, relay: PacketRelay, deliver: Callable[[LiveItem | None], None], painter: FramePainter | None = None
+    ) -> None:
+        super().__init__(relay, "live-viewer", painter)
         self._deliver = deliver
 
     def new_stream(self, info: StreamInfo) -> Fragmenter:

@@ -1,6 +1,6 @@
-"""H.264 for browsers from streams they cannot play (Chromium's Media Source Extensions have no H.265): decode, and
-encode again with low-latency settings. Only live viewers of such a camera pay for it; recordings keep the
-camera's own packets."""
+"""H.264 for browsers from streams they cannot play (Chromium's Media Source Extensions have no H.265), or that a
+viewer may only see with privacy masks painted in: decode, paint, and encode again with low-latency settings. Only
+live viewers of such a camera pay for it; recordings keep the camera's own packets."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import av
 
 from sharpeyes.core.media import FRAGMENTED_MP4_OPTIONS, EncodedPacket, StreamInfo
 from sharpeyes.core.nal import is_annexb, length_prefixed, mp4_config
+from sharpeyes.media.overlay import FramePainter
 
 BROWSER_CODECS = frozenset({"h264"})
 ENCODER_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "x264-params": "bframes=0:scenecut=0"}
@@ -25,10 +26,12 @@ def needs_transcoding(info: StreamInfo) -> bool:
 
 
 class BrowserTranscoder:
-    """One connection's packets in, H.264 packets out; ``info`` describes them once the first frame is encoded."""
+    """One connection's packets in, H.264 packets out (``painter``: with masks painted in); ``info`` describes them
+    once the first frame is encoded."""
 
-    def __init__(self, source: StreamInfo) -> None:
+    def __init__(self, source: StreamInfo, painter: FramePainter | None = None) -> None:
         self.source = source
+        self._painter = painter
         self.info: StreamInfo | None = None
         self._decoder = cast(av.VideoCodecContext, av.CodecContext.create(source.codec, "r"))
         if source.extradata:
@@ -47,8 +50,11 @@ class BrowserTranscoder:
         except (av.FFmpegError, ValueError):
             return out  # a damaged packet: the next keyframe repairs the picture
         for frame in frames:
-            stream = self._encoder(frame)
-            picture = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+            if self._painter:
+                picture = self._painter.paint(frame)
+            else:
+                picture = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+            stream = self._encoder(picture)
             picture.pts, picture.time_base = frame.pts, packet.time_base
             picture.pict_type = av.video.frame.PictureType.NONE
             for encoded in stream.encode(picture):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.errors import ForbiddenError
 from sharpeyes.services.accounts import User
+from sharpeyes.services.areas import area_not_found
 from sharpeyes.services.camera_rules import camera_not_found
 from sharpeyes.store.areas import AreaRepository
 from sharpeyes.store.cameras import CameraRepository
@@ -41,6 +42,12 @@ class AccessService:
         with self._sessions() as db:
             areas = CameraRepository(db).areas_of([camera_id])
         return camera_id in areas and self._in_scope_areas(user, areas[camera_id])
+
+    def require_area(self, user: User, area_code: str) -> None:
+        """``area_not_found`` (exactly as for a missing area) unless the area is within the user's scope areas:
+        a scoped role sees coverage figures of its own areas (and those under them) only."""
+        if user.scoped and not self._in_scope_areas(user, area_code):
+            raise area_not_found(area_code)
 
     def visible_ids(self, user: User, camera_ids: Iterable[str]) -> set[str]:
         """Those of ``camera_ids`` the user may see."""

@@ -162,6 +162,35 @@ class AccountService:
         self._guard.succeeded(username)
         return IssuedToken(token, expires_at)
 
+    def login_verified(self, username: str, address: str, *, via: str, subject: str) -> IssuedToken:
+        """A token for ``username``, whom another party (``via``: single sign-on) has already verified as
+        ``subject``: no password, but the same lock-out as ``login`` (a locked-out user or a refused address is
+        refused) and the same audit record, with the method and subject. Only an existing user gets one."""
+        username = username[:64]
+        audited = {"address": address, "method": via, "subject": subject[:255]}
+        try:
+            self._guard.check(username, address)
+        except TooManyAttemptsError as err:
+            self._audit.write(username, "login", "locked", {**audited, "why": err.code})
+            raise
+        with self._sessions.begin() as db:
+            stored = UserRepository(db).find(username)
+            if stored is not None:
+                token = secrets.token_urlsafe(32)
+                now = utcnow()
+                expires_at = now + timedelta(seconds=self._settings.token_ttl_s)
+                AccessTokenRepository(db).add(_digest(token), stored.id, now, expires_at)
+        if stored is None:
+            self._audit.write(username, "login", "refused", {**audited, "reason": "unknown_user"})
+            raise AuthenticationError(
+                f"there is no user {username!r} on this platform: an administrator creates it, with its role and "
+                "scope, before it can sign in / 平台上没有该用户，请联系管理员创建",
+                code="unknown_user",
+            )
+        self._audit.write(username, "login", "ok", audited)
+        self._guard.succeeded(username)
+        return IssuedToken(token, expires_at)
+
     def logout(self, token: str) -> None:
         """Revoke ``token`` (audited)."""
         user = self.authenticate(token)
@@ -201,15 +230,16 @@ class AccountService:
 
     def authenticate(self, token: str) -> User:
         """The user a login token or an API key stands for."""
-        if token.startswith(API_KEY_PREFIX):
-            with self._sessions() as db:
-                key = ApiKeyRepository(db).find_valid(_digest(token))
-            if key is None:
-                raise AuthenticationError("the API key is unknown or revoked", code="bad_token")
-            return User(-key.id, f"key:{key.name}", key.role, key.scope_areas, key.scope_cameras)
+        return self.authenticate_digest(_digest(token))
+
+    def authenticate_digest(self, digest: str) -> User:
+        """The user the login token or API key whose SHA-256 is ``digest`` stands for, while it is valid."""
         with self._sessions() as db:
-            user_id = AccessTokenRepository(db).find_valid(_digest(token), utcnow())
+            user_id = AccessTokenRepository(db).find_valid(digest, utcnow())
             stored = UserRepository(db).get(user_id) if user_id is not None else None
+            key = ApiKeyRepository(db).find_valid(digest) if stored is None else None
+        if key is not None:
+            return User(-key.id, f"key:{key.name}", key.role, key.scope_areas, key.scope_cameras)
         if stored is None:
             raise AuthenticationError("sign in first: the token is missing, expired or revoked", code="bad_token")
         return _to_user(stored)

@@ -25,9 +25,12 @@ from sharpeyes.core.analysis_plan import AnalysisPlan
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, SharpEyesError
 from sharpeyes.core.events import Event, EventType
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.core.tracks import STRUCTURED_CLASSES
 from sharpeyes.media.frames import FrameSampler
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.media.overlay import paint_jpeg
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.events import EventService
 from sharpeyes.services.tracks import TrackService
@@ -59,10 +62,12 @@ class AnalysisService:
         events: EventService,
         snapshots_dir: Path,
         tracks: TrackService | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         """``detector`` opens the detector when analysis first runs; None from it: no model here (plans can still
-        be set). With ``tracks``, every ended track is kept for search."""
+        be set). With ``tracks``, every ended track is kept for search; ``audit`` records plan changes."""
         self._sessions = sessions
+        self._audit = audit
         self._tracks = tracks
         self._streams = streams
         self._open_detector = detector
@@ -77,24 +82,29 @@ class AnalysisService:
             require_camera(db, camera_id)
             return AnalysisRepository(db).plan(camera_id) or AnalysisPlan()
 
-    def set_plan(self, camera_id: str, plan: AnalysisPlan) -> AnalysisPlan:
+    def set_plan(self, camera_id: str, plan: AnalysisPlan, by: str = "") -> AnalysisPlan:
+        """Set the camera's analysis plan (workers follow it at once); audited as ``by``'s doing."""
         if not 0.2 <= plan.fps <= 25:
             raise InvalidInputError("analytics.fps: give 0.2 to 25 frames a second", code="bad_fps", field="fps")
         parse_rules(plan.document)  # refuse bad zones and rules now, naming them
         with self._sessions.begin() as db:
             require_camera(db, camera_id)
             AnalysisRepository(db).set_plan(camera_id, plan)
+        if self._audit is not None:
+            shape = {"enabled": plan.enabled, "fps": plan.fps, "min_height_px": plan.min_height_px}
+            changed = {"camera_id": camera_id, **shape, "zones": plan.zones, "rules": plan.rules}
+            self._audit.write(by or "platform", "analysis.plan", "ok", changed)
         self.reconcile()
         return plan
 
-    def snapshot(self, event_id: int) -> bytes:
-        """The JPEG kept with an analytics event (boxes drawn)."""
+    def snapshot(self, event_id: int, masks: tuple[MaskPolygon, ...] = ()) -> bytes:
+        """The JPEG kept with an analytics event (boxes drawn), ``masks`` painted over."""
         event = self._events.get(event_id)
         name = event.data.get("snapshot")
         path = (self._snapshots_dir / str(name)).resolve() if name else None
         if path is None or self._snapshots_dir.resolve() not in path.parents or not path.is_file():
             raise NotFoundError(f"event {event_id} has no snapshot", code="no_snapshot")
-        return path.read_bytes()
+        return paint_jpeg(path.read_bytes(), masks) if masks else path.read_bytes()
 
     def stats(self, camera_id: str) -> dict[str, float]:
         """Counters of the camera's running worker (empty when none runs)."""

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.areas import Area, AreaLevel, area_code_problem, parent_problem
 from sharpeyes.core.errors import NotFoundError
-from sharpeyes.services.imports import ImportReport
+from sharpeyes.services.audit_log import AuditTrail
+from sharpeyes.services.imports import ImportReport, record_import
 from sharpeyes.services.tables import TableRow, read_table
 from sharpeyes.store.areas import AreaRepository
 
@@ -51,21 +52,23 @@ MAX_AREA_NAME_LENGTH = 100
 
 
 class AreaService:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], audit: AuditTrail | None = None) -> None:
+        """``audit``: where imports are recorded."""
         self._sessions = sessions
+        self._audit = audit
 
     def children(self, parent_code: str | None) -> list[Area]:
         with self._sessions() as db:
             repository = AreaRepository(db)
             if parent_code is not None and repository.get(parent_code) is None:
-                raise _not_found(parent_code)
+                raise area_not_found(parent_code)
             return repository.children(parent_code)
 
     def get(self, code: str) -> Area:
         with self._sessions() as db:
             area = AreaRepository(db).get(code)
         if area is None:
-            raise _not_found(code)
+            raise area_not_found(code)
         return area
 
     def import_table(
@@ -75,6 +78,7 @@ class AreaService:
         dry_run: bool = False,
         source_name: str = "file",
         progress: Callable[[int], None] | None = None,
+        by: str = "",
     ) -> ImportReport:
         """Add or update areas from a CSV/XLSX table; parents may come later in the file than their children."""
         report = ImportReport(dry_run=dry_run)
@@ -108,6 +112,7 @@ class AreaService:
         if progress is not None:
             progress(len(rows))
         report.rejected.sort(key=lambda rejected: rejected.row)
+        record_import(self._audit, by, "areas", source_name, report)
         return report
 
 
@@ -166,5 +171,5 @@ def _is_boundary(text: str) -> bool:
     return isinstance(geometry, dict) and geometry.get("type") in BOUNDARY_TYPES and "coordinates" in geometry
 
 
-def _not_found(code: str) -> NotFoundError:
+def area_not_found(code: str) -> NotFoundError:
     return NotFoundError(f"no area with code {code!r} / 找不到该区划", code="area_not_found")

@@ -57,13 +57,13 @@ class AuditTrail:
         self._key = key
         self._head_path = head_path
         self._lock = threading.Lock()
-        self._viewing: dict[tuple[str, str, str], float] = {}
+        self._viewing: dict[tuple[str, str, str, str], float] = {}
 
     def viewed(self, username: str, action: str, camera_id: str, data: dict[str, Any] | None = None) -> None:
         """A view that repeats while it lasts (a wall's snapshots every second, a live playlist every few): one
         record when it starts, none while the same user keeps viewing the same camera the same way, a new one after
         ``VIEW_GAP_S`` without."""
-        key, now = (username, action, camera_id), time.monotonic()
+        key, now = (username, action, camera_id, str((data or {}).get("via", ""))), time.monotonic()
         with self._lock:
             last = self._viewing.get(key)
             self._viewing[key] = now

@@ -14,9 +14,11 @@ from sharpeyes.core.areas import SiteType
 from sharpeyes.core.cameras import Camera, CameraStatus, Profile, RtspTransport, new_camera_id
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import ConflictError, InvalidInputError
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.urls import redact_url
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.media.overlay import paint_jpeg
 from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import CameraDraft, camera_not_found, checked, require_camera
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
@@ -132,9 +134,15 @@ class CameraService:
         if self._streams is not None:
             self._streams.forget(camera_id)
 
-    def snapshot(self, camera_id: str, profile: Profile = "main", username: str | None = None) -> SnapshotImage:
-        """The camera's current picture; seen by ``username``, the viewing is audited (once while it goes on: a
-        wall refreshes it every second)."""
+    def snapshot(
+        self,
+        camera_id: str,
+        profile: Profile = "main",
+        username: str | None = None,
+        masks: tuple[MaskPolygon, ...] = (),
+    ) -> SnapshotImage:
+        """The camera's current picture (``masks`` painted over); seen by ``username``, the viewing is audited (once
+        while it goes on: a wall refreshes it every second)."""
         with self._sessions() as db:
             require_camera(db, camera_id)
         if username is not None and self._audit is not None:
@@ -142,7 +150,8 @@ class CameraService:
         if self._streams is None:
             raise RuntimeError("snapshots need running stream sessions")
         snapshot = self._streams.snapshot(camera_id, profile)
-        return SnapshotImage(snapshot.jpeg, snapshot.frame_at)
+        jpeg = paint_jpeg(snapshot.jpeg, masks) if masks else snapshot.jpeg
+        return SnapshotImage(jpeg, snapshot.frame_at)
 
     def sync_sessions(self) -> None:
         """Register every networked camera in the store with the stream manager, and no other."""

@@ -20,6 +20,9 @@ from sharpeyes.services.health import HealthService
 from sharpeyes.services.inventory import InventoryService
 from sharpeyes.services.live import LiveService
 from sharpeyes.services.map import MapService
+from sharpeyes.services.media_tickets import MediaTickets
+from sharpeyes.services.oidc import OidcService
+from sharpeyes.services.privacy import PrivacyService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 from sharpeyes.services.search import SearchService
@@ -30,6 +33,7 @@ from sharpeyes.services.tracks import TrackService
 @dataclass(frozen=True, slots=True)
 class Services:
     accounts: AccountService
+    oidc: OidcService
     cameras: CameraService
     areas: AreaService
     sites: SiteService
@@ -50,3 +54,5 @@ class Services:
     audit: AuditTrail
     access: AccessService
     exports: ExportService
+    privacy: PrivacyService
+    tickets: MediaTickets

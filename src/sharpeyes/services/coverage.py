@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.areas import Area, AreaLevel, SiteType
 from sharpeyes.core.clock import utcnow
-from sharpeyes.core.errors import NotFoundError
 from sharpeyes.core.settings import CoverageSettings
+from sharpeyes.services.areas import area_not_found
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.coverage import CoverageRepository, DailyFigures
@@ -146,7 +146,7 @@ class CoverageService:
         with self._sessions() as db:
             tree = self._tree(db, timedelta(hours=hours))
             if area_code not in tree.areas:
-                raise NotFoundError(f"no area with code {area_code!r} / 找不到该区划", code="area_not_found")
+                raise area_not_found(area_code)
             subtree = list(tree.subtree(area_code))
             rules = [
                 self._area_rule(level, minimum, subtree, tree, gaps_limit) for level, minimum in self._area_rules()
@@ -187,7 +187,7 @@ class CoverageService:
         since = utcnow().date() - timedelta(days=days - 1)
         with self._sessions() as db:
             if AreaRepository(db).get(area_code) is None:
-                raise NotFoundError(f"no area with code {area_code!r} / 找不到该区划", code="area_not_found")
+                raise area_not_found(area_code)
             rows = CoverageRepository(db).history(area_code, since)
         return [HistoryDay(row.day, Figures(row.cameras, row.networked, row.online)) for row in rows]
 

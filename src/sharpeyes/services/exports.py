@@ -1,5 +1,6 @@
 """Evidence exports: a camera's recording of a time range, packaged for a case with everything a court or an
-auditor needs to trust it — the clip as MP4 (remuxed, never re-encoded), a manifest naming the camera, the times,
+auditor needs to trust it — the clip as MP4 (the camera's own packets, remuxed; encoded again only to paint in
+privacy masks or a visible watermark, which the manifest then says), a manifest naming the camera, the times,
 the recorded segments it was cut from (with their SHA-256), who exported it and why, and the audit records of its
 making, the SHA-256 of every file, and the platform's Ed25519 signature over the manifest (``store.evidence``).
 The segments used are put under legal hold: retention never deletes them. Creating and downloading are audited."""
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.clock import check_range, utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, SharpEyesError
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
 from sharpeyes.services.recordings import RecordingService
@@ -39,6 +41,10 @@ class ExportRequest:
     end: datetime
     reason: str
     case_id: str | None = None
+    masks: tuple[MaskPolygon, ...] = ()
+    """Privacy masks painted into the clip (none: shown unmasked, or the camera has none)."""
+    watermark: bool = False
+    """Paint the exporter and the time of export into every picture."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +118,8 @@ class ExportService:
             with self._sessions() as db:
                 camera = require_camera(db, request.camera_id)
                 segments = RecordingRepository(db).segments(request.camera_id, request.start, request.end)
-            clip = self._recordings.clip(request.camera_id, request.start, request.end)
+            watermark = _watermark(job.username, job.created_at, request.case_id) if request.watermark else None
+            clip = self._recordings.clip(request.camera_id, request.start, request.end, None, request.masks, watermark)
             shutil.move(clip, work / "clip.mp4")
             shutil.rmtree(clip.parent, ignore_errors=True)
             record = self._audit.write(job.username, "export.create", "ok", {"export_id": job.id,
@@ -129,6 +136,9 @@ class ExportService:
                 "exported_by": job.username,
                 "case_id": request.case_id,
                 "reason": request.reason,
+                "re_encoded": bool(request.masks or watermark),
+                "privacy_masks": [[list(point) for point in mask.points] for mask in request.masks],
+                "watermark": watermark,
                 "source_segments": [
                     {
                         "id": s.id,
@@ -185,4 +195,12 @@ def _particulars(request: ExportRequest) -> dict[str, Any]:
         "end": request.end.isoformat(),
         "case_id": request.case_id,
         "reason": request.reason,
+        "masked": bool(request.masks),
+        "watermark": request.watermark,
     }
+
+
+def _watermark(username: str, at: datetime, case_id: str | None) -> str:
+    """The line painted into an export's pictures: who exported it, when (UTC), for which case."""
+    case = f"  {case_id}" if case_id else ""
+    return f"{username}  {at:%Y-%m-%d %H:%M} UTC{case}"

@@ -15,8 +15,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.errors import InvalidInputError, NotFoundError, SourceError, UnavailableError
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.core.settings import Gb28181Settings, LiveSettings, StreamSettings
 from sharpeyes.media.hls_live import LiveHls
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.media.relay import PacketRelay
 from sharpeyes.media.replay import Replay
 from sharpeyes.protocols.gb28181.source import GbSource
@@ -35,7 +37,7 @@ MOST_RANGE_S = 24 * 3600
 
 @dataclass(slots=True)
 class _Playback:
-    key: tuple[str, str, int, int]
+    key: tuple[str, str, int, int, tuple[MaskPolygon, ...]]
     replay: Replay
     hls: LiveHls
     asked_s: float
@@ -60,13 +62,15 @@ class DevicePlaybackService:
         self._lock = threading.Lock()
         self._playbacks: dict[str, _Playback] = {}
 
-    def start(self, username: str, camera_id: str, start: datetime, end: datetime) -> str:
-        """Ask the camera's device to play ``start``–``end``; the playback's id once video is arriving (the same
-        one again for the same user, camera and range while it runs)."""
+    def start(
+        self, username: str, camera_id: str, start: datetime, end: datetime, masks: tuple[MaskPolygon, ...] = ()
+    ) -> str:
+        """Ask the camera's device to play ``start``–``end`` (``masks`` painted in); the playback's id once video
+        is arriving (the same one again for the same user, camera, range and masks while it runs)."""
         begin, finish = int(start.timestamp()), int(end.timestamp())
         if not 0 < finish - begin <= MOST_RANGE_S:
             raise InvalidInputError("end: after start, at most a day later", code="bad_range", field="end")
-        key = (username, camera_id, begin, finish)
+        key = (username, camera_id, begin, finish, masks)
         with self._lock:
             for playback_id, playback in self._playbacks.items():
                 if playback.key == key and (playback.replay.running or not playback.replay.failure):
@@ -90,10 +94,12 @@ class DevicePlaybackService:
         )
         playback_id = secrets.token_urlsafe(12)
         replay = Replay(source, relay, f"device-playback-{camera_id}")
-        hls = LiveHls(relay, segment_s=self._live.hls_segment_s, window=PLAYBACK_WINDOW)
+        painter = FramePainter(masks) if masks else None
+        hls = LiveHls(relay, segment_s=self._live.hls_segment_s, window=PLAYBACK_WINDOW, painter=painter)
         hls.start()
         replay.start()
-        audited = {"camera_id": camera_id, "start": start.isoformat(), "end": end.isoformat(), "source": "device"}
+        audited = {"camera_id": camera_id, "start": start.isoformat(), "end": end.isoformat(), "source": "device",
+                   "masked": bool(masks)}  # fmt: skip
         if not replay.opened.wait(self._gb.invite_timeout_s + self._gb.media_timeout_s + 10) or replay.failure:
             replay.stop()
             hls.stop()

@@ -18,8 +18,9 @@ from sharpeyes.core.areas import SiteType
 from sharpeyes.core.cameras import Camera, new_camera_id
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import InvalidInputError
+from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import CameraDraft, checked
-from sharpeyes.services.imports import ImportReport
+from sharpeyes.services.imports import ImportReport, record_import
 from sharpeyes.services.sites import SITE_TYPE_WORDS
 from sharpeyes.services.tables import TableRow, read_table
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
@@ -59,8 +60,10 @@ class _Candidate:
 
 
 class InventoryService:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], audit: AuditTrail | None = None) -> None:
+        """``audit``: where imports are recorded."""
         self._sessions = sessions
+        self._audit = audit
 
     def import_table(
         self,
@@ -69,6 +72,7 @@ class InventoryService:
         dry_run: bool = False,
         source_name: str = "file",
         progress: Callable[[int], None] | None = None,
+        by: str = "",
     ) -> ImportReport:
         report = ImportReport(dry_run=dry_run)
         rows = read_table(stream, CAMERA_COLUMNS, REQUIRED_CAMERA_COLUMNS, source_name)
@@ -80,6 +84,7 @@ class InventoryService:
                     progress(len(batch))
             db.rollback() if dry_run else db.commit()
         report.rejected.sort(key=lambda rejected: rejected.row)
+        record_import(self._audit, by, "cameras", source_name, report)
         return report
 
 

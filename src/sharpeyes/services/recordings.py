@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,10 +19,13 @@ from sharpeyes.core.cameras import CameraStatus
 from sharpeyes.core.clock import check_range, utcnow
 from sharpeyes.core.errors import InvalidInputError, NotFoundError
 from sharpeyes.core.events import Event, EventType
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.core.recording import RecordingPlan
 from sharpeyes.core.settings import RecordingSettings
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.media.recorder import PARTIAL_SUFFIX, RecordedSegment, RecorderConfig
+from sharpeyes.media.repaint import repaint_file, repaint_segment
 from sharpeyes.media.segments import SegmentPiece, media_offset, probe_segment, write_clip
 from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.services.camera_rules import require_camera
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 NOT_RUNNING = "recording was not running (the platform was stopped or restarted)"
 MAX_CLIP = timedelta(hours=2)
 STALE_WRITE_S = 60.0
+REPAINTED_KEPT = 8
+"""Masked playback segments kept encoded (a player asks for each one's two parts, and may seek back)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class RecordingService:
         self._root = root
         self._streams = streams
         self._zone = ZoneInfo(settings.timezone)
+        self._repainted = lru_cache(maxsize=REPAINTED_KEPT)(self._repaint)
 
     # -- the recorders' sink -------------------------------------------------------------------------------
 
@@ -190,13 +197,19 @@ class RecordingService:
             return Recordings(repository.segments(camera_id, start, end), repository.gaps(camera_id, start, end))
 
     def playlist(
-        self, camera_id: str, start: datetime, end: datetime, segment_url: str, username: str | None = None
+        self,
+        camera_id: str,
+        start: datetime,
+        end: datetime,
+        segment_url: str,
+        username: str | None = None,
+        masked: bool = False,
     ) -> str:
         """HLS VOD (fMP4) over the segments; ``segment_url`` has ``{id}`` and ``{part}`` (init.mp4, media.m4s).
-        Asked for by ``username``, the viewing is audited."""
+        Asked for by ``username``, the viewing is audited (``masked``: with privacy masks painted in)."""
         found = self.recordings(camera_id, start, end)
         if username is not None and self._audit is not None:
-            self._audit.write(username, "playback", "ok", _range(camera_id, start, end))
+            self._audit.write(username, "playback", "ok", {**_range(camera_id, start, end), "masked": masked})
         if not found.segments:
             raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
         longest = max((s.end - s.start).total_seconds() for s in found.segments)
@@ -212,27 +225,43 @@ class RecordingService:
         lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
 
-    def segment_part(self, camera_id: str, segment_id: int, part: str) -> bytes:
-        """The initialisation part (``init.mp4``) or the media part (``media.m4s``) of one segment file."""
+    def segment_part(self, camera_id: str, segment_id: int, part: str, masks: tuple[MaskPolygon, ...] = ()) -> bytes:
+        """The initialisation part (``init.mp4``) or the media part (``media.m4s``) of one segment file; with
+        ``masks``, of the segment encoded again with them painted in."""
         with self._sessions() as db:
             segment = RecordingRepository(db).segment(segment_id)
         if segment is None or segment.camera_id != camera_id or part not in ("init.mp4", "media.m4s"):
             raise NotFoundError("no such recorded segment", code="segment_not_found")
         path = self._root / segment.storage_key
         try:
+            if masks:
+                init, media = self._repainted(path, masks)
+                return init if part == "init.mp4" else media
             data = path.read_bytes()
             split = media_offset(path)
         except (OSError, ValueError) as err:
             raise NotFoundError(f"the segment file is missing or broken: {err}", code="segment_unreadable") from err
         return data[:split] if part == "init.mp4" else data[split:]
 
+    def _repaint(self, path: Path, masks: tuple[MaskPolygon, ...]) -> tuple[bytes, bytes]:
+        return repaint_segment(path, FramePainter(masks))
+
     def segment_path(self, storage_key: str) -> Path:
         """Where a recorded segment's file is."""
         return self._root / storage_key
 
-    def clip(self, camera_id: str, start: datetime, end: datetime, username: str | None = None) -> Path:
+    def clip(
+        self,
+        camera_id: str,
+        start: datetime,
+        end: datetime,
+        username: str | None = None,
+        masks: tuple[MaskPolygon, ...] = (),
+        watermark: str | None = None,
+    ) -> Path:
         """An MP4 file of the range in a new temporary directory; the caller removes the directory. Downloaded by
-        ``username``, it is audited."""
+        ``username``, it is audited. With privacy ``masks`` or a visible ``watermark`` line it is encoded again
+        with them painted in; otherwise the camera's own packets are copied."""
         if end - start > MAX_CLIP:
             raise InvalidInputError(
                 "a clip may last at most 2 hours; export longer spans as a case", code="clip_too_long"
@@ -250,8 +279,17 @@ class RecordingService:
         if written == 0:
             shutil.rmtree(out.parent, ignore_errors=True)
             raise NotFoundError("nothing was recorded in that time range / 该时段无录像", code="no_recordings")
+        if masks or watermark:
+            painted = out.with_name("painted.mp4")
+            try:
+                repaint_file(out, painted, FramePainter(masks, watermark))
+            except BaseException:
+                shutil.rmtree(out.parent, ignore_errors=True)
+                raise
+            out = painted.replace(out)
         if username is not None and self._audit is not None:
-            self._audit.write(username, "clip.download", "ok", _range(camera_id, start, end))
+            masked = bool(masks)
+            self._audit.write(username, "clip.download", "ok", {**_range(camera_id, start, end), "masked": masked})
         return out
 
     # -- retention, disk space and repair -----------------------------------------------------------------

@@ -12,7 +12,8 @@ from typing import IO
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharpeyes.core.areas import SiteType, position_problem
-from sharpeyes.services.imports import ImportReport
+from sharpeyes.services.audit_log import AuditTrail
+from sharpeyes.services.imports import ImportReport, record_import
 from sharpeyes.services.tables import TableRow, read_table
 from sharpeyes.store.areas import AreaRepository, Site, SiteRepository
 
@@ -49,8 +50,10 @@ MAX_SITE_NAME_LENGTH = 200
 
 
 class SiteService:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], audit: AuditTrail | None = None) -> None:
+        """``audit``: where imports are recorded."""
         self._sessions = sessions
+        self._audit = audit
 
     def list(self, area_code: str | None = None) -> list[Site]:
         with self._sessions() as db:
@@ -63,6 +66,7 @@ class SiteService:
         dry_run: bool = False,
         source_name: str = "file",
         progress: Callable[[int], None] | None = None,
+        by: str = "",
     ) -> ImportReport:
         """Add or update sites by (area, name) from a CSV/XLSX table."""
         report = ImportReport(dry_run=dry_run)
@@ -79,6 +83,7 @@ class SiteService:
                     progress(1)
             db.rollback() if dry_run else db.commit()
         report.rejected.sort(key=lambda rejected: rejected.row)
+        record_import(self._audit, by, "sites", source_name, report)
         return report
 
 

@@ -114,6 +114,17 @@ class CameraRow(Base):
     sub_source_url: Mapped[str | None] = mapped_column(String(2000), doc="the sub-stream (子码流), if any")
 
 
+class PrivacyMaskRow(Base):
+    """A camera's privacy masks: JSON list of {"points": [[x, y], ...], "name"} in picture fractions."""
+
+    __tablename__ = "privacy_masks"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    polygons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CoverageDailyRow(Base):
     """One day's coverage figures of one area, for trend charts."""
 

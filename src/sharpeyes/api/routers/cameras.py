@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 
 from sharpeyes.api.schemas.analysis import AnalysisPlanOut
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, Problem, ProfileQuery
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, LiftMasksQuery, Problem, ProfileQuery, ReasonQuery
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
@@ -17,6 +17,7 @@ from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.camera_rules import CameraDraft
 from sharpeyes.services.cameras import CameraService, CameraView
 from sharpeyes.services.inventory import InventoryService
+from sharpeyes.services.privacy import PrivacyService
 from sharpeyes.services.recordings import RecordingService
 
 SCOPED_LIST_MOST = 100_000
@@ -31,6 +32,7 @@ def cameras_router(
     max_upload_mb: int,
     current_user: Callable[..., User],
     access: AccessService,
+    privacy: PrivacyService,
 ) -> APIRouter:
     router = APIRouter(prefix="/cameras", tags=["cameras"], responses=PROBLEM_RESPONSES)
 
@@ -52,12 +54,15 @@ def cameras_router(
         return [_out(view) for view in views if view.id in visible][offset : offset + limit]
 
     @router.post("/import", responses={413: {"model": Problem}})
-    def import_cameras(file: Annotated[UploadFile, File()], dry_run: bool = False) -> ImportReportOut:
+    def import_cameras(
+        file: Annotated[UploadFile, File()], user: Annotated[User, Depends(current_user)], dry_run: bool = False
+    ) -> ImportReportOut:
         """CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX with columns id, name, area_code, site_name, site_type,
         longitude, latitude, source_url, sub_source_url (or 编号, 名称, 区划编码, 点位名称, 点位类型, 经度, 纬度,
         取流地址, 子码流地址)."""
         name = check_upload(file, max_upload_mb)
-        return ImportReportOut.from_report(inventory.import_table(file.file, dry_run=dry_run, source_name=name))
+        report = inventory.import_table(file.file, dry_run=dry_run, source_name=name, by=user.username)
+        return ImportReportOut.from_report(report)
 
     @router.get("/{camera_id}")
     def get_camera(camera_id: str) -> CameraOut:
@@ -68,7 +73,7 @@ def cameras_router(
         """Change the given fields; ``recording`` sets the recording plan, ``analytics`` the analysis plan."""
         changes = body.model_dump(exclude_unset=True, exclude={"recording", "analytics"})
         if body.analytics is not None:
-            analysis.set_plan(camera_id, body.analytics.to_plan())
+            analysis.set_plan(camera_id, body.analytics.to_plan(), by=user.username)
         if body.recording is not None:
             recordings.set_plan(camera_id, body.recording.to_plan(), by=user.username)
         return _out(cameras.update(camera_id, changes, by=user.username) if changes else cameras.get(camera_id))
@@ -89,11 +94,16 @@ def cameras_router(
         responses={200: {"content": {"image/jpeg": {}}}, 503: {"model": Problem, "description": "No picture yet"}},
     )
     def snapshot(
-        camera_id: str, user: Annotated[User, Depends(current_user)], profile: ProfileQuery = "main"
+        camera_id: str,
+        user: Annotated[User, Depends(current_user)],
+        profile: ProfileQuery = "main",
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
     ) -> Response:
-        """The current picture; ``profile=sub`` takes it from the sub-stream (cheaper, for walls). Viewing is
-        audited (once while it goes on)."""
-        image = cameras.snapshot(camera_id, profile, user.username)
+        """The current picture; ``profile=sub`` takes it from the sub-stream (cheaper, for walls). Privacy masks
+        are painted over unless lifted. Viewing is audited (once while it goes on)."""
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="snapshot", reason=reason, repeated=True)
+        image = cameras.snapshot(camera_id, profile, user.username, masks)
         headers = {"Cache-Control": "no-store", "X-Frame-Time": image.frame_at.isoformat()}
         return Response(image.jpeg, media_type="image/jpeg", headers=headers)
 

@@ -20,17 +20,22 @@ def coverage_router(
 
     @router.get("/coverage")
     def coverage_report(
+        user: Annotated[User, Depends(current_user)],
         area: Annotated[str, Query(description="Area code.")],
         gaps_limit: Annotated[int, Query(ge=0, le=100_000, description="Most gaps listed per rule.")] = 1000,
         hours: Annotated[float, Query(gt=0, le=24 * 366, description="Period of the recording figures.")] = 24,
     ) -> CoverageOut:
+        """The area's coverage figures (a scoped role: its own areas and those under them only)."""
+        access.require_area(user, area)
         return CoverageOut.from_report(coverage.report(area, gaps_limit=gaps_limit, hours=hours))
 
     @router.get("/coverage/history")
     def coverage_history(
+        user: Annotated[User, Depends(current_user)],
         area: Annotated[str, Query(description="Area code.")],
         days: Annotated[int, Query(ge=1, le=3660)] = 30,
     ) -> list[HistoryDayOut]:
+        access.require_area(user, area)
         return [HistoryDayOut.from_day(day) for day in coverage.history(area, days)]
 
     @router.get("/map/cameras")

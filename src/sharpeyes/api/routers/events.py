@@ -14,22 +14,28 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, LiftMasksQuery, ReasonQuery, RowIdPath
 from sharpeyes.api.schemas.events import EventOut
 from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.core.clock import utcnow
 from sharpeyes.core.errors import NotFoundError, SharpEyesError
 from sharpeyes.core.events import Event, EventType
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.analysis import AnalysisService
 from sharpeyes.services.events import EventService
+from sharpeyes.services.privacy import PrivacyService
 
 STREAM_QUEUE = 1000
 
 
 def events_router(
-    events: EventService, analysis: AnalysisService, current_user: Callable[..., User], access: AccessService
+    events: EventService,
+    analysis: AnalysisService,
+    current_user: Callable[..., User],
+    access: AccessService,
+    privacy: PrivacyService,
 ) -> APIRouter:
     router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -52,12 +58,21 @@ def events_router(
     @router.get(
         "/events/{event_id}/snapshot.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
     )
-    def event_snapshot(event_id: int, user: Annotated[User, Depends(current_user)]) -> Response:
-        """The picture an analytics event was raised on, its objects boxed (the rule's in red)."""
+    def event_snapshot(
+        event_id: RowIdPath,
+        user: Annotated[User, Depends(current_user)],
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
+    ) -> Response:
+        """The picture an analytics event was raised on, its objects boxed (the rule's in red); the camera's
+        privacy masks painted over unless lifted."""
         camera_id = events.get(event_id).camera_id
         if camera_id is not None and not access.camera_visible(user, camera_id):
             raise NotFoundError(f"no event {event_id}", code="event_not_found")
-        return Response(analysis.snapshot(event_id), media_type="image/jpeg")
+        masks: tuple[MaskPolygon, ...] = ()
+        if camera_id is not None:
+            masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="event", reason=reason, repeated=True)
+        return Response(analysis.snapshot(event_id, masks), media_type="image/jpeg")
 
     return router
 

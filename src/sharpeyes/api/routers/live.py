@@ -11,25 +11,35 @@ import contextlib
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, Request, Response, WebSocket
 
-from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, ProfileQuery
+from sharpeyes.api.deps import client_address, media_token
+from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, LiftMasksQuery, ProfileQuery, ReasonQuery
 from sharpeyes.api.sockets import pump, refuse, signed_in_hello
-from sharpeyes.api.tokens import token_query
-from sharpeyes.core.cameras import Profile
+from sharpeyes.api.tokens import uri_query
 from sharpeyes.core.errors import SharpEyesError
 from sharpeyes.services.access import AccessService
 from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.live import LiveItem, LiveService, LiveStart
+from sharpeyes.services.media_tickets import MediaTickets
+from sharpeyes.services.privacy import PrivacyService
 
 QUEUE_ITEMS = 300
 
 
-def live_router(accounts: AccountService, live: LiveService, access: AccessService) -> APIRouter:
+def live_router(
+    accounts: AccountService, live: LiveService, access: AccessService, privacy: PrivacyService
+) -> APIRouter:
     router = APIRouter(tags=["live"])
 
     @router.websocket("/cameras/{camera_id}/live")
-    async def live_view(websocket: WebSocket, camera_id: str, profile: ProfileQuery = "main") -> None:
+    async def live_view(
+        websocket: WebSocket,
+        camera_id: str,
+        profile: ProfileQuery = "main",
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
+    ) -> None:
         await websocket.accept()
         queue: asyncio.Queue[LiveItem | None] = asyncio.Queue(maxsize=QUEUE_ITEMS)
         loop = asyncio.get_running_loop()
@@ -45,7 +55,10 @@ def live_router(accounts: AccountService, live: LiveService, access: AccessServi
         try:
             access.require(user, "live.view")
             await asyncio.to_thread(access.require_camera, user, camera_id)
-            feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile, user.username)
+            masks = await asyncio.to_thread(
+                lambda: privacy.for_viewer(user, camera_id, lift=lift_masks, via="live", reason=reason)
+            )
+            feed = await asyncio.to_thread(live.watch, camera_id, deliver, profile, user.username, masks)
         except SharpEyesError as err:
             await refuse(websocket, err.code, err.message)
             return
@@ -57,39 +70,57 @@ def live_router(accounts: AccountService, live: LiveService, access: AccessServi
     return router
 
 
-def live_hls_router(live: LiveService, media_user: Callable[..., User]) -> APIRouter:
+def live_hls_router(
+    live: LiveService, privacy: PrivacyService, tickets: MediaTickets, media_user: Callable[..., User]
+) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["live"], responses=PROBLEM_RESPONSES)
     no_store = {"Cache-Control": "no-store"}
 
     @router.get("/live.m3u8", response_class=Response, responses={200: {"content": {HLS_TYPE: {}}}})
     def live_playlist(
         camera_id: str,
+        request: Request,
         user: Annotated[User, Depends(media_user)],
+        token: Annotated[str, Depends(media_token)],
         profile: ProfileQuery = "main",
-        access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
     ) -> Response:
         """Live HLS (fMP4 segments cut on keyframes, a few seconds behind). The first request starts the camera's
-        stream and waits for its first segments; the playlist stops when nobody has asked for it for a while."""
-        text = live.hls_playlist(camera_id, user.username, _uri_query(profile, access_token), profile)
+        stream and waits for its first segments; the playlist stops when nobody has asked for it for a while. With
+        privacy masks it is re-encoded with them painted in, unless lifted. Its URIs carry a media ticket for this
+        camera and viewer, not the token."""
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="live", reason=reason)
+        ticket = tickets.issue(token, camera_id, client_address(request))
+        query = uri_query(ticket, profile=profile, lift_masks=lift_masks)
+        text = live.hls_playlist(camera_id, user.username, query, profile, masks)
         return Response(text, media_type=HLS_TYPE, headers=no_store)
 
     @router.get("/live/init-{generation}.mp4", response_class=Response)
-    def live_init(camera_id: str, generation: int, profile: ProfileQuery = "main") -> Response:
-        return Response(live.hls_init(camera_id, generation, profile), media_type="video/mp4", headers=no_store)
+    def live_init(
+        camera_id: str,
+        generation: int,
+        user: Annotated[User, Depends(media_user)],
+        profile: ProfileQuery = "main",
+        lift_masks: LiftMasksQuery = False,
+    ) -> Response:
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="live", repeated=True)
+        init = live.hls_init(camera_id, generation, profile, masks)
+        return Response(init, media_type="video/mp4", headers=no_store)
 
     @router.get("/live/{sequence}.m4s", response_class=Response)
-    def live_segment(camera_id: str, sequence: int, profile: ProfileQuery = "main") -> Response:
-        return Response(live.hls_segment(camera_id, sequence, profile), media_type="video/mp4", headers=no_store)
+    def live_segment(
+        camera_id: str,
+        sequence: int,
+        user: Annotated[User, Depends(media_user)],
+        profile: ProfileQuery = "main",
+        lift_masks: LiftMasksQuery = False,
+    ) -> Response:
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="live", repeated=True)
+        segment = live.hls_segment(camera_id, sequence, profile, masks)
+        return Response(segment, media_type="video/mp4", headers=no_store)
 
     return router
-
-
-def _uri_query(profile: Profile, access_token: str | None) -> str:
-    """What the playlist's URIs carry over from its own query: the profile and a token given in the URL."""
-    query = token_query(access_token)
-    if profile == "main":
-        return query
-    return f"{query}&profile=sub" if query else "?profile=sub"
 
 
 async def _send_live(websocket: WebSocket, item: LiveItem | None) -> bool:

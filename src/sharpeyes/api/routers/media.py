@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, Problem
+from sharpeyes.api.deps import client_address, media_token
+from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, LiftMasksQuery, Problem, ReasonQuery
 from sharpeyes.api.schemas.health import HealthOut, QualityOut
 from sharpeyes.api.schemas.recordings import (
     DeviceRecordingOut,
@@ -20,11 +21,13 @@ from sharpeyes.api.schemas.recordings import (
     RecordingsOut,
     SegmentOut,
 )
-from sharpeyes.api.tokens import token_query
+from sharpeyes.api.tokens import uri_query
 from sharpeyes.services.accounts import User
 from sharpeyes.services.gb import GbService
 from sharpeyes.services.gb_playback import DevicePlaybackService
 from sharpeyes.services.health import HealthService
+from sharpeyes.services.media_tickets import MediaTickets
+from sharpeyes.services.privacy import PrivacyService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 
@@ -42,6 +45,8 @@ def camera_media_router(
     quality: QualityService,
     gb: GbService,
     device_playback: DevicePlaybackService,
+    privacy: PrivacyService,
+    tickets: MediaTickets,
     media_user: Callable[..., User],
 ) -> APIRouter:
     router = APIRouter(prefix="/cameras/{camera_id}", tags=["recordings"], responses=PROBLEM_RESPONSES)
@@ -86,19 +91,25 @@ def camera_media_router(
         camera_id: str,
         start: Start,
         end: End,
+        request: Request,
         user: Annotated[User, Depends(media_user)],
+        token: Annotated[str, Depends(media_token)],
         source: Source = "platform",
-        access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
     ) -> Response:
         """HLS VOD over the recorded fMP4 segments; gaps are skipped with discontinuities. With ``source=device``
         the camera's device plays its own recording of the range: the playlist grows as it arrives and ends with
-        it (steer it with ``device-playback/{id}/control``)."""
+        it (steer it with ``device-playback/{id}/control``). Privacy masks are painted in (each segment encoded
+        again) unless lifted. Its URIs carry a media ticket for this camera and viewer, not the token."""
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="playback", reason=reason)
+        ticket = tickets.issue(token, camera_id, client_address(request))
         if source == "device":
-            playback_id = device_playback.start(user.username, camera_id, start, end)
-            text = device_playback.playlist(camera_id, playback_id, token_query(access_token))
+            playback_id = device_playback.start(user.username, camera_id, start, end, masks)
+            text = device_playback.playlist(camera_id, playback_id, uri_query(ticket))
             return Response(text, media_type=HLS_TYPE, headers={**no_store, "X-Playback-Id": playback_id})
-        segment_url = "segments/{id}/{part}" + token_query(access_token)  # relative to the playlist
-        text = recordings.playlist(camera_id, start, end, segment_url, user.username)
+        segment_url = "segments/{id}/{part}" + uri_query(ticket, lift_masks=lift_masks)  # relative
+        text = recordings.playlist(camera_id, start, end, segment_url, user.username, bool(masks))
         return Response(text, media_type=HLS_TYPE, headers=no_store)
 
     @router.get("/device-playback/{playback_id}/init-{generation}.mp4", response_class=Response)
@@ -118,16 +129,32 @@ def camera_media_router(
         device_playback.control(user.username, camera_id, playback_id, body.action, body.value)
 
     @router.get("/segments/{segment_id}/{part}", response_class=Response)
-    def segment_part(camera_id: str, segment_id: int, part: str) -> Response:
-        """``init.mp4`` (initialisation) or ``media.m4s`` (frames) of one recorded segment."""
+    def segment_part(
+        camera_id: str,
+        segment_id: int,
+        part: str,
+        user: Annotated[User, Depends(media_user)],
+        lift_masks: LiftMasksQuery = False,
+    ) -> Response:
+        """``init.mp4`` (initialisation) or ``media.m4s`` (frames) of one recorded segment (encoded again with the
+        privacy masks painted in, unless lifted)."""
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="playback", repeated=True)
         media_type = "video/mp4" if part == "init.mp4" else "video/iso.segment"
-        return Response(recordings.segment_part(camera_id, segment_id, part), media_type=media_type)
+        return Response(recordings.segment_part(camera_id, segment_id, part, masks), media_type=media_type)
 
     @router.get("/clip.mp4", response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
-    def clip(camera_id: str, start: Start, end: End, user: Annotated[User, Depends(media_user)]) -> FileResponse:
-        """One MP4 cut on keyframes around the range, remuxed (never re-encoded), streamed from a file (each
-        download is audited)."""
-        path = recordings.clip(camera_id, start, end, user.username)
+    def clip(
+        camera_id: str,
+        start: Start,
+        end: End,
+        user: Annotated[User, Depends(media_user)],
+        lift_masks: LiftMasksQuery = False,
+        reason: ReasonQuery = None,
+    ) -> FileResponse:
+        """One MP4 cut on keyframes around the range, remuxed (re-encoded only to paint in the camera's privacy
+        masks, unless lifted), streamed from a file (each download is audited)."""
+        masks = privacy.for_viewer(user, camera_id, lift=lift_masks, via="clip", reason=reason)
+        path = recordings.clip(camera_id, start, end, user.username, masks)
         name = f"{camera_id}-{start:%Y%m%dT%H%M%S}.mp4"
         cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
         return FileResponse(path, media_type="video/mp4", filename=name, background=cleanup)

@@ -24,3 +24,10 @@ class TokenResponse(BaseModel):
 class Me(BaseModel):
     username: str
     role: str
+
+
+class OidcStatus(BaseModel):
+    """Whether the console offers single sign-on, and the name on its button (null: SSO)."""
+
+    enabled: bool
+    display_name: str | None = None

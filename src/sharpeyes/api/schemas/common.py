@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from sharpeyes.core.cameras import Profile
@@ -37,5 +37,17 @@ ProfileQuery = Annotated[
     Profile, Query(description="main (主码流) or sub (子码流; the main stream when the camera has none).")
 ]
 
+ROW_ID_MAX = 2**63 - 1
+"""The largest id a stored row can have (a signed 64-bit integer): larger ones cannot even be looked up."""
+RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
+"""A path parameter naming a stored row (event, track, API key) by its number."""
+
 HLS_TYPE = "application/vnd.apple.mpegurl"
 """The media type of HLS playlists."""
+LiftMasksQuery = Annotated[
+    bool,
+    Query(description="Show the camera without its privacy masks (needs mask.lift; audited as mask.lift)."),
+]
+ReasonQuery = Annotated[
+    str | None, Query(max_length=500, description="Why the masks are lifted (kept in the audit record).")
+]

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.services.exports import ExportJob, ExportRequest
 
 
@@ -28,9 +29,14 @@ class ExportIn(BaseModel):
     end: datetime
     case_id: str | None = Field(None, max_length=64)
     reason: str = Field(min_length=1, max_length=500, description="Why it is exported (kept in the package).")
+    lift_masks: bool = Field(
+        False, description="Export without the camera's privacy masks (needs mask.lift; audited as mask.lift)."
+    )
+    watermark: bool = Field(False, description="Paint the exporter, the time of export and the case into the video.")
 
-    def to_request(self) -> ExportRequest:
-        return ExportRequest(self.camera_id, self.start, self.end, self.reason, self.case_id)
+    def to_request(self, masks: tuple[MaskPolygon, ...]) -> ExportRequest:
+        """The request, with the privacy ``masks`` to paint in (none when lifted)."""
+        return ExportRequest(self.camera_id, self.start, self.end, self.reason, self.case_id, masks, self.watermark)
 
 
 class ExportOut(BaseModel):
@@ -46,10 +52,14 @@ class ExportOut(BaseModel):
     created_at: datetime
     package_bytes: int
     package_sha256: str
+    masked: bool
+    """Privacy masks painted in."""
+    watermark: bool
 
     @classmethod
     def of(cls, job: ExportJob) -> "ExportOut":
         request = job.request
         return cls(id=job.id, status=job.status, detail=job.detail, camera_id=request.camera_id, start=request.start,
                    end=request.end, case_id=request.case_id, reason=request.reason, created_at=job.created_at,
-                   package_bytes=job.package_bytes, package_sha256=job.package_sha256)  # fmt: skip
+                   package_bytes=job.package_bytes, package_sha256=job.package_sha256,
+                   masked=bool(request.masks), watermark=request.watermark)  # fmt: skip

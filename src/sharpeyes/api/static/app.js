@@ -8,6 +8,15 @@ const TEXT = {
     lang: "English", online: "在线", idle: "空闲", connecting: "连接中", offline: "离线", error: "故障",
     summary: (n, on) => `共 ${n} 路摄像机，${on} 路在线`, nopicture: "暂无画面",
     badlogin: "用户名或密码错误", live: "实时", close: "关闭", starting: "正在连接…", ended: "实时流已结束",
+    sso: (name) => (name ? `使用 ${name} 登录` : "使用单点登录"),
+    ssoerror: {
+      oidc_provider_error: "身份提供方拒绝了登录", oidc_bad_state: "登录请求已失效，请重新登录",
+      oidc_wrong_browser: "登录请求来自其他浏览器，请重新登录", oidc_bad_token: "身份令牌无效，登录被拒绝",
+      oidc_no_username: "身份信息中没有用户名，请联系管理员",
+      unknown_user: "平台上没有与您的身份对应的用户，请联系管理员创建",
+      locked_out: "账户已锁定，请稍后再试", address_blocked: "登录失败次数过多，请稍后再试",
+      oidc_unavailable: "暂时无法连接身份提供方，请稍后再试", other: "单点登录失败",
+    },
   },
   en: {
     title: "Sharp Eyes · public video network", signin: "Sign in", username: "User name", password: "Password",
@@ -15,9 +24,33 @@ const TEXT = {
     summary: (n, on) => `${n} cameras, ${on} online`, nopicture: "no picture yet",
     badlogin: "wrong user name or password", live: "live", close: "Close", starting: "connecting…",
     ended: "the live stream ended",
+    sso: (name) => `Sign in with ${name || "SSO"}`,
+    ssoerror: {
+      oidc_provider_error: "the identity provider refused the sign-in",
+      oidc_bad_state: "this sign-in expired or was used already: try again",
+      oidc_wrong_browser: "this sign-in was started in another browser: try again",
+      oidc_bad_token: "the identity provider's token was not valid: sign-in refused",
+      oidc_no_username: "your identity carries no user name: ask an administrator",
+      unknown_user: "no user on this platform matches your identity: ask an administrator to create one",
+      locked_out: "the account is locked out: try again later",
+      address_blocked: "too many failed logins: try again later",
+      oidc_unavailable: "the identity provider cannot be reached now: try again later", other: "single sign-on failed",
+    },
   },
 };
 
+// Single sign-on comes back as /#oidc_token=TOKEN (or #oidc_error=CODE): a fragment never reaches a server. Keep the
+// token as the password login does and take it out of the address bar (and history) at once.
+function takeSsoAnswer() {
+  const answer = new URLSearchParams(location.hash.slice(1));
+  if (!answer.has("oidc_token") && !answer.has("oidc_error")) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  if (answer.get("oidc_token")) sessionStorage.setItem("sharpeyes.token", answer.get("oidc_token"));
+  return answer.get("oidc_error");
+}
+
+let ssoError = takeSsoAnswer();
+let sso = { enabled: false, display_name: null };
 let lang = localStorage.getItem("sharpeyes.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 let token = sessionStorage.getItem("sharpeyes.token");
 let timer = null;
@@ -30,7 +63,18 @@ function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $("lang").textContent = t("lang");
+  $("sso").textContent = t("sso")(sso.display_name);
+  if (ssoError) $("login-error").textContent = t("ssoerror")[ssoError] || `${t("ssoerror").other} (${ssoError})`;
   document.title = t("title");
+}
+
+async function offerSso() {
+  try {
+    const response = await fetch("/api/v1/auth/oidc");
+    if (response.ok) sso = await response.json();
+  } catch (err) { return; }
+  $("sso").hidden = !sso.enabled;
+  $("sso").textContent = t("sso")(sso.display_name);
 }
 
 async function api(path, options = {}) {
@@ -43,6 +87,7 @@ async function api(path, options = {}) {
 function showLogin() {
   $("login").hidden = false; $("wall").hidden = true; $("logout").hidden = true;
   $("search").hidden = true; $("search-toggle").hidden = true;
+  offerSso();
 }
 
 function showWall() {
@@ -128,7 +173,7 @@ async function refresh() {
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
-  $("login-error").textContent = "";
+  $("login-error").textContent = ""; ssoError = null;
   const response = await fetch("/api/v1/auth/login", {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
@@ -138,6 +183,8 @@ $("login").addEventListener("submit", async (event) => {
   sessionStorage.setItem("sharpeyes.token", token);
   showWall();
 });
+
+$("sso").addEventListener("click", () => { location.assign("/api/v1/auth/oidc/login"); });
 
 // Live view: fMP4 fragments over a WebSocket into Media Source Extensions (about one frame of latency).
 let viewer = null;
