@@ -152,6 +152,27 @@ def test_the_map_shows_a_scoped_role_its_own_cameras_only(platform: Platform) ->
     assert seen["owner"] == {"cam-in"}
 
 
+def test_a_site_scope_shows_a_school_its_own_cameras(platform: Platform) -> None:
+    runtime, client, headers = platform
+    admin = headers["admin"]
+    for camera_id, site in (("cam-gate", "弋江小学"), ("cam-square", "弋江广场")):
+        made = client.post("/api/v1/cameras", json={"id": camera_id, "name": camera_id, "source_url": None,
+                           "area_code": "340203", "site_name": site, "site_type": "school"}, headers=admin)  # fmt: skip
+        assert made.status_code == 201, made.text
+    school = next(site for site in client.get("/api/v1/sites", headers=admin).json() if site["name"] == "弋江小学")
+    asked = {"username": "school", "password": PASSWORD, "role": "owner", "scope_sites": [school["id"]]}
+    made = client.post("/api/v1/users", json=asked, headers=admin)
+    assert made.status_code == 201, made.text
+    assert made.json()["scope_sites"] == [school["id"]]
+    token = client.post("/api/v1/auth/login", json={"username": "school", "password": PASSWORD}).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert [camera["id"] for camera in client.get("/api/v1/cameras", headers=bearer).json()] == ["cam-gate"]
+    assert client.get("/api/v1/cameras/cam-gate", headers=bearer).status_code == 200
+    assert client.get("/api/v1/cameras/cam-square", headers=bearer).json()["code"] == "camera_not_found"
+    created = runtime.services.audit.find(action="user.create", limit=1)[0]
+    assert created.data["scope_sites"] == [school["id"]]
+
+
 def test_coverage_figures_stay_inside_the_scope(platform: Platform) -> None:
     _, client, headers = platform
     for path in ("/api/v1/coverage", "/api/v1/coverage/history"):

@@ -1,5 +1,5 @@
-"""Which cameras a user may see: all for unscoped roles (admin, auditor), else those named in the user's scope and
-those in the scope's areas or below them. A camera outside it is answered like a missing one."""
+"""Which cameras a user may see: all for unscoped roles (admin, auditor), else those named in the user's scope,
+those at its sites, and those in its areas or below them. A camera outside it is answered like a missing one."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ class AccessService:
         if not user.scoped or camera_id in user.scope_cameras:
             return True
         with self._sessions() as db:
-            areas = CameraRepository(db).areas_of([camera_id])
-        return camera_id in areas and self._in_scope_areas(user, areas[camera_id])
+            places = CameraRepository(db).places_of([camera_id])
+        return camera_id in places and self._in_scope(user, camera_id, places[camera_id])
 
     def require_area(self, user: User, area_code: str) -> None:
         """``area_not_found`` (exactly as for a missing area) unless the area is within the user's scope areas:
@@ -55,16 +55,25 @@ class AccessService:
         if not user.scoped:
             return ids
         with self._sessions() as db:
-            areas = CameraRepository(db).areas_of(ids)
-        return {c for c in ids if c in user.scope_cameras or (c in areas and self._in_scope_areas(user, areas[c]))}
+            places = CameraRepository(db).places_of(ids)
+        return {c for c, place in places.items() if self._in_scope(user, c, place)}
 
     def all_visible(self, user: User) -> set[str] | None:
         """Every camera the user may see; None: all of them (an unscoped role)."""
         if not user.scoped:
             return None
         with self._sessions() as db:
-            areas = CameraRepository(db).areas_of(camera.id for camera in CameraRepository(db).all())
-        return {c for c, area in areas.items() if c in user.scope_cameras or self._in_scope_areas(user, area)}
+            places = CameraRepository(db).places_of()
+        return {c for c, place in places.items() if self._in_scope(user, c, place)}
+
+    def _in_scope(self, user: User, camera_id: str, place: tuple[str | None, int | None]) -> bool:
+        """Named in the scope, at one of its sites, or in one of its areas (or below)."""
+        area_code, site_id = place
+        return (
+            camera_id in user.scope_cameras
+            or (site_id is not None and site_id in user.scope_sites)
+            or self._in_scope_areas(user, area_code)
+        )
 
     def _in_scope_areas(self, user: User, area_code: str | None) -> bool:
         parents = self._area_parents()

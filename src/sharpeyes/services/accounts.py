@@ -45,6 +45,8 @@ class User:
     scope_areas: tuple[str, ...] = ()
     """Areas (their subtrees included) whose cameras the role applies to."""
     scope_cameras: tuple[str, ...] = ()
+    scope_sites: tuple[int, ...] = ()
+    """Sites (a school, a village square) whose cameras the role applies to."""
 
     def may(self, permission: str) -> bool:
         return roles.allows(self.role, permission)
@@ -108,6 +110,7 @@ class AccountService:
         role: str,
         scope_areas: tuple[str, ...] = (),
         scope_cameras: tuple[str, ...] = (),
+        scope_sites: tuple[int, ...] = (),
     ) -> User:
         """A new user with ``role`` and a scope (audited as ``by``'s doing)."""
         if not _USERNAME.match(username):
@@ -121,12 +124,12 @@ class AccountService:
                 if users.find(username) is not None:
                     raise ConflictError(f"user {username!r} exists already", code="user_exists")
                 areas, cameras = tuple(dict.fromkeys(scope_areas)), tuple(dict.fromkeys(scope_cameras))
-                stored = users.add(username, self._hasher.hash(password), role, utcnow(), areas, cameras)
+                sites = tuple(dict.fromkeys(scope_sites))
+                stored = users.add(username, self._hasher.hash(password), role, utcnow(), areas, cameras, sites)
         except IntegrityError as err:
             raise ConflictError(f"user {username!r} exists already", code="user_exists") from err
         user = _to_user(stored)
-        scope = {"scope_areas": list(user.scope_areas), "scope_cameras": list(user.scope_cameras)}
-        self._audit.write(by, "user.create", "ok", {"username": username, "role": role, **scope})
+        self._audit.write(by, "user.create", "ok", {"username": username, "role": role, **_scope(user)})
         return user
 
     def users(self) -> list[User]:
@@ -199,7 +202,13 @@ class AccountService:
         self._audit.write(user.username, "logout", "ok", {})
 
     def create_api_key(
-        self, by: str, name: str, role: str, scope_areas: tuple[str, ...] = (), scope_cameras: tuple[str, ...] = ()
+        self,
+        by: str,
+        name: str,
+        role: str,
+        scope_areas: tuple[str, ...] = (),
+        scope_cameras: tuple[str, ...] = (),
+        scope_sites: tuple[int, ...] = (),
     ) -> tuple[StoredApiKey, str]:
         """A key for automation with ``role`` (any but admin) and a scope; the key itself is returned once and
         only its SHA-256 kept. Audited."""
@@ -211,11 +220,11 @@ class AccountService:
             raise InvalidInputError(f"role: one of {keyed} (not admin)", code="bad_role", field="role")
         secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
         draft = StoredApiKey(0, name, role, tuple(dict.fromkeys(scope_areas)), tuple(dict.fromkeys(scope_cameras)),
-                             by, utcnow(), False)  # fmt: skip
+                             by, utcnow(), False, tuple(dict.fromkeys(scope_sites)))  # fmt: skip
         with self._sessions.begin() as db:
             stored = ApiKeyRepository(db).add(draft, _digest(secret))
-        scope = {"scope_areas": list(stored.scope_areas), "scope_cameras": list(stored.scope_cameras)}
-        self._audit.write(by, "api_key.create", "ok", {"key_id": stored.id, "name": name, "role": role, **scope})
+        self._audit.write(by, "api_key.create", "ok", {"key_id": stored.id, "name": name, "role": role,
+                                                       **_scope(_key_user(stored))})  # fmt: skip
         return stored, secret
 
     def api_keys(self) -> list[StoredApiKey]:
@@ -239,7 +248,7 @@ class AccountService:
             stored = UserRepository(db).get(user_id) if user_id is not None else None
             key = ApiKeyRepository(db).find_valid(digest) if stored is None else None
         if key is not None:
-            return User(-key.id, f"key:{key.name}", key.role, key.scope_areas, key.scope_cameras)
+            return _key_user(key)
         if stored is None:
             raise AuthenticationError("sign in first: the token is missing, expired or revoked", code="bad_token")
         return _to_user(stored)
@@ -266,4 +275,14 @@ def _digest(token: str) -> str:
 
 
 def _to_user(stored: StoredUser) -> User:
-    return User(stored.id, stored.username, stored.role, stored.scope_areas, stored.scope_cameras)
+    return User(stored.id, stored.username, stored.role, stored.scope_areas, stored.scope_cameras, stored.scope_sites)
+
+
+def _key_user(key: StoredApiKey) -> User:
+    """Who an API key acts as: ``key:NAME``, with the key's role and scope."""
+    return User(-key.id, f"key:{key.name}", key.role, key.scope_areas, key.scope_cameras, key.scope_sites)
+
+
+def _scope(user: User) -> dict[str, list[str] | list[int]]:
+    return {"scope_areas": list(user.scope_areas), "scope_cameras": list(user.scope_cameras),
+            "scope_sites": list(user.scope_sites)}  # fmt: skip

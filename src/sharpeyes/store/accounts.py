@@ -20,6 +20,7 @@ class StoredUser:
     role: str
     scope_areas: tuple[str, ...] = ()
     scope_cameras: tuple[str, ...] = ()
+    scope_sites: tuple[int, ...] = ()
 
 
 class UserRepository:
@@ -42,9 +43,11 @@ class UserRepository:
         created_at: datetime,
         scope_areas: tuple[str, ...] = (),
         scope_cameras: tuple[str, ...] = (),
+        scope_sites: tuple[int, ...] = (),
     ) -> StoredUser:
         row = UserRow(username=username, password_hash=password_hash, role=role, created_at=created_at,
-                      scope_areas=list(scope_areas), scope_cameras=list(scope_cameras))  # fmt: skip
+                      scope_areas=list(scope_areas), scope_cameras=list(scope_cameras),
+                      scope_sites=list(scope_sites))  # fmt: skip
         self._db.add(row)
         self._db.flush()
         return _to_user(row)
@@ -93,6 +96,7 @@ def _to_user(row: UserRow) -> StoredUser:
         role=row.role,
         scope_areas=tuple(row.scope_areas or ()),
         scope_cameras=tuple(row.scope_cameras or ()),
+        scope_sites=tuple(row.scope_sites or ()),
     )
 
 
@@ -106,6 +110,7 @@ class StoredApiKey:
     created_by: str
     created_at: datetime
     revoked: bool
+    scope_sites: tuple[int, ...] = ()
 
 
 class ApiKeyRepository:
@@ -114,8 +119,8 @@ class ApiKeyRepository:
 
     def add(self, key: StoredApiKey, key_sha256: str) -> StoredApiKey:
         row = ApiKeyRow(name=key.name, key_sha256=key_sha256, role=key.role, scope_areas=list(key.scope_areas),
-                        scope_cameras=list(key.scope_cameras), created_by=key.created_by, created_at=key.created_at,
-                        revoked=False)  # fmt: skip
+                        scope_cameras=list(key.scope_cameras), scope_sites=list(key.scope_sites),
+                        created_by=key.created_by, created_at=key.created_at, revoked=False)  # fmt: skip
         self._db.add(row)
         self._db.flush()
         return _to_key(row)
@@ -137,4 +142,4 @@ class ApiKeyRepository:
 
 def _to_key(row: ApiKeyRow) -> StoredApiKey:
     return StoredApiKey(row.id, row.name, row.role, tuple(row.scope_areas or ()), tuple(row.scope_cameras or ()),
-                        row.created_by, as_utc(row.created_at), row.revoked)  # fmt: skip
+                        row.created_by, as_utc(row.created_at), row.revoked, tuple(row.scope_sites or ()))  # fmt: skip

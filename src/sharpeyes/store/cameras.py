@@ -98,6 +98,17 @@ class CameraRepository:
                 found[camera_id] = area_code
         return found
 
+    def places_of(self, camera_ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, int | None]]:
+        """(area code, site id) of each camera by id; ``None``: of every camera."""
+        found: dict[str, tuple[str | None, int | None]] = {}
+        columns = select(CameraRow.id, CameraRow.area_code, CameraRow.site_id)
+        chunks = [None] if camera_ids is None else _chunks(list(camera_ids))
+        for chunk in chunks:
+            query = columns if chunk is None else columns.where(CameraRow.id.in_(chunk))
+            for camera_id, area_code, site_id in self._db.execute(query):
+                found[camera_id] = (area_code, site_id)
+        return found
+
     def delete(self, camera_id: str) -> bool:
         row = self._db.get(CameraRow, camera_id)
         if row is None:

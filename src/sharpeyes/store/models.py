@@ -44,6 +44,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     scope_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_sites: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
 class ApiKeyRow(Base):
@@ -57,6 +58,7 @@ class ApiKeyRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     scope_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_sites: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(default=False)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, RowIdPath
 from sharpeyes.api.schemas.users import ApiKeyIn, ApiKeyOut, UserIn, UserOut
 from sharpeyes.core import roles
 from sharpeyes.services.accounts import AccountService, ApiKey, User
@@ -20,10 +20,10 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
 
     @router.post("/users", status_code=201)
     def create(body: UserIn, user: Annotated[User, Depends(current_user)]) -> UserOut:
-        """A user with a role and a scope: areas (their subtrees included) and cameras whose video the role
-        applies to (admin and auditor are not limited by a scope). Audited."""
-        made = accounts.create_user(user.username, body.username, body.password, body.role,
-                                    tuple(body.scope_areas), tuple(body.scope_cameras))  # fmt: skip
+        """A user with a role and a scope: areas (their subtrees included), sites and cameras whose video the
+        role applies to (admin and auditor are not limited by a scope). Audited."""
+        scope = (tuple(body.scope_areas), tuple(body.scope_cameras), tuple(body.scope_sites))
+        made = accounts.create_user(user.username, body.username, body.password, body.role, *scope)
         return _out(made)
 
     @router.get("/api-keys")
@@ -35,11 +35,11 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
         """A key for automation (send it as ``Authorization: Bearer sek_…``) with a role (not admin) and a scope
         of its own; the key is in this answer only. Audited."""
         stored, secret = accounts.create_api_key(user.username, body.name, body.role, tuple(body.scope_areas),
-                                                 tuple(body.scope_cameras))  # fmt: skip
+                                                 tuple(body.scope_cameras), tuple(body.scope_sites))  # fmt: skip
         return _key(stored, secret)
 
     @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response)
-    def revoke_api_key(key_id: int, user: Annotated[User, Depends(current_user)]) -> None:
+    def revoke_api_key(key_id: RowIdPath, user: Annotated[User, Depends(current_user)]) -> None:
         """The key is refused from now on. Audited."""
         accounts.revoke_api_key(user.username, key_id)
 
@@ -48,8 +48,8 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
 
 def _key(key: ApiKey, secret: str | None = None) -> ApiKeyOut:
     return ApiKeyOut(id=key.id, name=key.name, role=key.role, scope_areas=list(key.scope_areas),
-                     scope_cameras=list(key.scope_cameras), created_by=key.created_by, created_at=key.created_at,
-                     revoked=key.revoked, key=secret)  # fmt: skip
+                     scope_cameras=list(key.scope_cameras), scope_sites=list(key.scope_sites),
+                     created_by=key.created_by, created_at=key.created_at, revoked=key.revoked, key=secret)  # fmt: skip
 
 
 def _out(user: User) -> UserOut:
@@ -58,5 +58,6 @@ def _out(user: User) -> UserOut:
         role=user.role,
         scope_areas=list(user.scope_areas),
         scope_cameras=list(user.scope_cameras),
+        scope_sites=list(user.scope_sites),
         permissions=sorted(roles.ROLES.get(user.role, frozenset())),
     )

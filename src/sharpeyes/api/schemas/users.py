@@ -16,6 +16,7 @@ class UserIn(BaseModel):
                     "role": "investigator",
                     "scope_areas": ["340202"],
                     "scope_cameras": [],
+                    "scope_sites": [],
                 }
             ]
         },
@@ -26,6 +27,9 @@ class UserIn(BaseModel):
     role: str = Field(description="admin, supervisor, investigator, operator, auditor or owner.")
     scope_areas: list[str] = Field(default_factory=list, max_length=10_000, description="Areas, subtrees included.")
     scope_cameras: list[str] = Field(default_factory=list, max_length=100_000)
+    scope_sites: list[int] = Field(
+        default_factory=list, max_length=100_000, description="Sites (ids from GET /api/v1/sites): their cameras."
+    )
 
 
 class UserOut(BaseModel):
@@ -35,6 +39,7 @@ class UserOut(BaseModel):
     role: str
     scope_areas: list[str]
     scope_cameras: list[str]
+    scope_sites: list[int]
     permissions: list[str]
 
 
@@ -45,6 +50,9 @@ class ApiKeyIn(BaseModel):
     role: str = Field(description="Any role but admin.")
     scope_areas: list[str] = Field(default_factory=list, max_length=10_000)
     scope_cameras: list[str] = Field(default_factory=list, max_length=100_000)
+    scope_sites: list[int] = Field(
+        default_factory=list, max_length=100_000, description="Sites (ids from GET /api/v1/sites): their cameras."
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -53,6 +61,7 @@ class ApiKeyOut(BaseModel):
     role: str
     scope_areas: list[str]
     scope_cameras: list[str]
+    scope_sites: list[int]
     created_by: str
     created_at: datetime
     revoked: bool
