@@ -54,7 +54,9 @@ def test_login_gives_a_bearer_token_that_works(client: TestClient) -> None:
     body = response.json()
     assert body["token_type"] == "bearer"
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "admin", "role": "admin"}
+    assert me.json()["username"] == "admin"
+    assert me.json()["role"] == "admin"
+    assert {"mask.lift", "user.manage", "audit.read"} <= set(me.json()["permissions"])
 
 
 def test_a_forged_token_is_refused(client: TestClient) -> None:

@@ -125,7 +125,8 @@ def test_a_provider_sign_in_gives_a_platform_token_with_the_local_role(
 
     token = landed["oidc_token"]
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.json() == {"username": "alice", "role": "operator"}
+    assert (me.json()["username"], me.json()["role"]) == ("alice", "operator")
+    assert "mask.lift" not in me.json()["permissions"]
     exchange = next(seen for seen in provider.seen[first_seen:] if seen.path == "/oauth2/token")
     verifier = exchange.fields["code_verifier"]
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from sharpeyes.api.deps import presented_token
 from sharpeyes.api.schemas.auth import LoginRequest, Me, OidcStatus, TokenResponse
 from sharpeyes.api.schemas.common import Problem
+from sharpeyes.core import roles
 from sharpeyes.core.errors import AuthenticationError, TooManyAttemptsError, UnavailableError
 from sharpeyes.services.accounts import AccountService, User
 from sharpeyes.services.oidc import STATE_TTL_S, OidcAnswer, OidcService
@@ -36,7 +37,7 @@ def auth_router(accounts: AccountService, current_user: Callable[..., User]) -> 
 
     @router.get("/me", responses={401: {"model": Problem}})
     def me(user: Annotated[User, Depends(current_user)]) -> Me:
-        return Me(username=user.username, role=user.role)
+        return Me(username=user.username, role=user.role, permissions=sorted(roles.ROLES.get(user.role, ())))
 
     return router
 

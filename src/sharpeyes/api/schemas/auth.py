@@ -24,6 +24,7 @@ class TokenResponse(BaseModel):
 class Me(BaseModel):
     username: str
     role: str
+    permissions: list[str] = Field(description="What the role may do (the console shows only what it may).")
 
 
 class OidcStatus(BaseModel):

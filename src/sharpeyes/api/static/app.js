@@ -8,6 +8,9 @@ const TEXT = {
     lang: "English", online: "在线", idle: "空闲", connecting: "连接中", offline: "离线", error: "故障",
     summary: (n, on) => `共 ${n} 路摄像机，${on} 路在线`, nopicture: "暂无画面",
     badlogin: "用户名或密码错误", live: "实时", close: "关闭", starting: "正在连接…", ended: "实时流已结束",
+    masklift: "解除遮挡", masklifgo: "确认解除", maskreason: "解除原因（将记入审计）", maskedit: "隐私遮挡",
+    maskhelp: "在画面上依次点击多边形顶点", maskclosepolygon: "完成此区域", maskclear: "清除全部",
+    masksave: "保存遮挡", maskcancel: "取消", masklifted: "遮挡已解除（已审计）", maskssaved: (n) => `已保存 ${n} 个遮挡区域`,
     sso: (name) => (name ? `使用 ${name} 登录` : "使用单点登录"),
     ssoerror: {
       oidc_provider_error: "身份提供方拒绝了登录", oidc_bad_state: "登录请求已失效，请重新登录",
@@ -24,6 +27,10 @@ const TEXT = {
     summary: (n, on) => `${n} cameras, ${on} online`, nopicture: "no picture yet",
     badlogin: "wrong user name or password", live: "live", close: "Close", starting: "connecting…",
     ended: "the live stream ended",
+    masklift: "Lift masks", masklifgo: "Lift", maskreason: "why (kept in the audit trail)", maskedit: "Privacy masks",
+    maskhelp: "click the corners of an area on the picture", maskclosepolygon: "Close area", maskclear: "Clear all",
+    masksave: "Save masks", maskcancel: "Cancel", masklifted: "masks lifted (audited)",
+    maskssaved: (n) => `${n} mask area(s) saved`,
     sso: (name) => `Sign in with ${name || "SSO"}`,
     ssoerror: {
       oidc_provider_error: "the identity provider refused the sign-in",
@@ -53,6 +60,7 @@ let ssoError = takeSsoAnswer();
 let sso = { enabled: false, display_name: null };
 let lang = localStorage.getItem("sharpeyes.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 let token = sessionStorage.getItem("sharpeyes.token");
+let me = { username: "", role: "", permissions: [] };
 let timer = null;
 const tiles = new Map();
 
@@ -62,6 +70,7 @@ const t = (key) => TEXT[lang][key];
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $("mask-reason").placeholder = t("maskreason");
   $("lang").textContent = t("lang");
   $("sso").textContent = t("sso")(sso.display_name);
   if (ssoError) $("login-error").textContent = t("ssoerror")[ssoError] || `${t("ssoerror").other} (${ssoError})`;
@@ -90,7 +99,15 @@ function showLogin() {
   offerSso();
 }
 
+async function loadMe() {
+  try {
+    const response = await api("/api/v1/auth/me");
+    if (response.ok) me = await response.json();
+  } catch (err) { /* signed out */ }
+}
+
 function showWall() {
+  loadMe();
   $("login").hidden = true; $("wall").hidden = false; $("logout").hidden = false; $("search-toggle").hidden = false;
   refresh();
   timer = setInterval(refresh, 1000);
@@ -101,6 +118,7 @@ function signOut() {
   closeLive();
   stopAlerts();
   token = null; sessionStorage.removeItem("sharpeyes.token");
+  me = { username: "", role: "", permissions: [] };
   clearInterval(timer); timer = null;
   tiles.forEach((tile) => { if (tile.url) URL.revokeObjectURL(tile.url); });
   tiles.clear(); $("grid").replaceChildren();
@@ -189,7 +207,8 @@ $("sso").addEventListener("click", () => { location.assign("/api/v1/auth/oidc/lo
 // Live view: fMP4 fragments over a WebSocket into Media Source Extensions (about one frame of latency).
 let viewer = null;
 
-function openLive(id, name) {
+// ``query``: e.g. lift_masks=true&reason=… (privacy masks are painted in by the server unless lifted).
+function openLive(id, name, query = "") {
   closeLive();
   const video = document.querySelector("#live video");
   $("live").hidden = false;
@@ -197,9 +216,11 @@ function openLive(id, name) {
   const state = document.querySelector("#live .live-state");
   state.textContent = t("starting");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${encodeURIComponent(id)}/live`);
+  const where = `${scheme}://${location.host}/api/v1/cameras/${encodeURIComponent(id)}/live`;
+  const socket = new WebSocket(query ? `${where}?${query}` : where);
   socket.binaryType = "arraybuffer";
-  viewer = { socket, source: null, buffer: null, pending: [] };
+  viewer = { socket, source: null, buffer: null, pending: [], cameraId: id, name, lifted: Boolean(query) };
+  if (typeof showMaskTools === "function") showMaskTools(viewer);
   const current = viewer;
   socket.onopen = () => socket.send(JSON.stringify({ token }));
   socket.onmessage = (event) => {
@@ -241,6 +262,7 @@ function feed(current, video) {
 
 function closeLive() {
   if (viewer) { viewer.socket.close(); viewer = null; }
+  if (typeof hideMaskTools === "function") hideMaskTools();
   const video = document.querySelector("#live video");
   video.removeAttribute("src"); video.load();
   $("live").hidden = true;
