@@ -28,12 +28,21 @@ Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
-class _Layout:
-    luma: Mask
-    chroma: Mask
-    ink: Mask | None
-    """The watermark's letters (light) within ``halo`` (dark): None without a watermark."""
-    halo: Mask | None
+class _Patch:
+    """Where one mask touches a plane (its bounding box) and the value painted there."""
+
+    rows: slice
+    columns: slice
+    where: Mask
+    value: int
+
+    @classmethod
+    def around(cls, mask: Mask, value: int) -> _Patch | None:
+        rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        if not len(rows):
+            return None
+        box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1))
+        return cls(box[0], box[1], mask[box], value)
 
 
 class FramePainter:
@@ -42,39 +51,50 @@ class FramePainter:
     def __init__(self, polygons: Sequence[MaskPolygon], watermark: str | None = None) -> None:
         self.polygons = tuple(polygons)
         self.watermark = watermark or None
-        self._layouts: dict[tuple[int, int], _Layout] = {}
+        self._layouts: dict[tuple[int, int], tuple[list[_Patch], list[_Patch]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.polygons or self.watermark)
 
     def paint(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """A yuv420p copy of ``frame`` with the masks and watermark painted in (same timestamps)."""
+        """``frame`` as yuv420p with the masks and watermark painted in (same timestamps). It is painted in place
+        once made writable — FFmpeg copies it first when the decoder still holds it as a reference — and only the
+        masks' bounding boxes are touched."""
         width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
         picture = frame
         if frame.format.name != "yuv420p" or (width, height) != (frame.width, frame.height):
             picture = frame.reformat(width=width, height=height, format="yuv420p")
-        planes = picture.to_ndarray()
-        luma = planes[:height]
-        chroma = planes[height:].reshape(2, height // 2, width // 2)
-        layout = self._layout(width, height)
-        luma[layout.luma] = MASK_LUMA
-        chroma[:, layout.chroma] = 128
-        if layout.ink is not None and layout.halo is not None:
-            luma[layout.halo] = 16
-            luma[layout.ink] = 235
-            chroma[:, layout.halo[::2, ::2]] = 128
-        painted = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-        painted.pts, painted.time_base = frame.pts, frame.time_base
-        return painted
+            picture.pts = frame.pts
+            if frame.time_base is not None:
+                picture.time_base = frame.time_base
+        picture.make_writable()
+        luma, blue, red = (
+            np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+            for plane in picture.planes
+        )
+        luma_patches, chroma_patches = self._layout(width, height)
+        for patch in luma_patches:
+            luma[patch.rows, patch.columns][patch.where] = patch.value
+        for patch in chroma_patches:
+            blue[patch.rows, patch.columns][patch.where] = patch.value
+            red[patch.rows, patch.columns][patch.where] = patch.value
+        return picture
 
-    def _layout(self, width: int, height: int) -> _Layout:
+    def _layout(self, width: int, height: int) -> tuple[list[_Patch], list[_Patch]]:
+        """The patches for the luma plane and for both chroma planes, made once per picture size."""
         layout = self._layouts.get((width, height))
         if layout is None:
-            luma = _polygon_mask(self.polygons, width, height)
-            ink = halo = None
+            masks = _polygon_mask(self.polygons, width, height)
+            luma = [(masks, MASK_LUMA)]
+            chroma = [(masks[::2, ::2] | masks[1::2, 1::2], 128)]
             if self.watermark:
                 ink, halo = _text_masks(self.watermark, width, height)
-            layout = _Layout(luma, luma[::2, ::2] | luma[1::2, 1::2], ink, halo)
+                luma += [(halo, 16), (ink, 235)]
+                chroma.append((halo[::2, ::2], 128))
+            layout = (
+                [p for p in (_Patch.around(mask, value) for mask, value in luma) if p is not None],
+                [p for p in (_Patch.around(mask, value) for mask, value in chroma) if p is not None],
+            )
             self._layouts[(width, height)] = layout
         return layout
 
