@@ -94,9 +94,15 @@ def test_the_upper_platform_lists_records_and_moves_a_channel_of_the_lower(
             lower_seen = [d for d in up.get("/api/v1/gb/devices", headers=up_auth).json() if d["device_id"] == LOWER_ID]
             assert lower_seen[0]["name"] == "Sharp Eyes"
 
+            quarter = {"polygons": [{"points": [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]], "name": "window"}]}
+            masked = low.put(f"/api/v1/cameras/{CHANNEL.channel_id}/privacy-masks", json=quarter, headers=low_auth)
+            assert masked.status_code == 200, masked.text
             frames = record_and_decode(up, up_auth, CHANNEL.channel_id)
             assert len(frames) >= 15, "two seconds at 12.5 fps"
             assert (frames[0].width, frames[0].height) == (768, 432)
+            for frame in frames:  # the lower's privacy mask reaches the upper's recording
+                inside = frame.to_ndarray(format="gray")[4:210, 4:378]
+                assert inside.std() < 2.0, "the masked quarter is one flat grey"
             playing = low.get("/api/v1/gb/superiors", headers=low_auth).json()[0]["playing"]
             assert playing == [CHANNEL.channel_id]
 

@@ -273,7 +273,7 @@ def test_privacy_masks_are_drawn_in_the_live_view_and_lifted_with_a_reason(demo:
     _sign_in(page, demo, demo.printed(r"password / 密码: (\S+)"))
     tile = page.locator('article.camera[data-status="online"]').first
     expect(tile).to_be_visible(timeout=20_000)
-    camera_id = tile.get_attribute("data-camera-id")
+    camera_id = tile.get_attribute("data-camera-id") or ""
     masks_url = f"{demo.base_url}/api/v1/cameras/{camera_id}/privacy-masks"
     frames = "() => document.querySelector('#live video').getVideoPlaybackQuality().totalVideoFrames > 5"
     try:

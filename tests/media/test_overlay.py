@@ -28,6 +28,7 @@ def test_only_the_masked_area_changes_in_every_frame(clip: Path, tmp_path: Path)
     source = tmp_path / "source.mp4"
     with av.open(str(clip)) as reader, av.open(str(source), "w") as writer:  # the first 3 s: 30 frames, 3 GOPs
         stream = reader.streams.video[0]
+        assert stream.time_base is not None
         out = writer.add_stream_from_template(stream)
         for packet in reader.demux(stream):
             if packet.dts is not None and packet.dts * stream.time_base >= 3:

@@ -25,6 +25,7 @@ from sharpeyes.core.gb_ids import ascii_digits, camera_id_problem
 from sharpeyes.core.settings import Gb28181Settings
 from sharpeyes.media.gb_forward import Forwarder
 from sharpeyes.media.manager import StreamManager
+from sharpeyes.media.overlay import FramePainter
 from sharpeyes.protocols.gb28181 import sdp
 from sharpeyes.protocols.gb28181.sender import MediaSender
 from sharpeyes.protocols.gb28181.server import SipServer
@@ -34,6 +35,7 @@ from sharpeyes.services.audit_log import AuditTrail
 from sharpeyes.store.areas import AreaRepository
 from sharpeyes.store.cameras import CameraRepository
 from sharpeyes.store.gb import SuperiorRepository
+from sharpeyes.store.privacy import PrivacyMaskRepository
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +175,10 @@ class CascadeService:
                 released = True
                 streams.release(session)
 
-        forwarder = Forwarder(session.relay, sender, f"gb-forward-{camera.id}-{superior_id}", release)
+        with self._sessions() as db:
+            masks = PrivacyMaskRepository(db).masks(camera.id)
+        painter = FramePainter(masks) if masks else None  # a superior's viewers see the camera masked, too
+        forwarder = Forwarder(session.relay, sender, f"gb-forward-{camera.id}-{superior_id}", release, painter)
         forwarder.start()
         logger.info("sending camera %s to superior %s at %s:%d over %s", camera.id, superior_id, target.host,
                     target.port, target.transport)  # fmt: skip
