@@ -209,6 +209,13 @@ def test_playback_and_clips_are_masked_and_the_recording_stays_whole(
     )
     assert not _masked(_gray(_frames(plain.content)[0]))
 
+    long = {
+        "start": recorded[0]["start"],
+        "end": (datetime.fromisoformat(recorded[0]["start"]) + timedelta(minutes=11)).isoformat(),
+    }
+    too_long = client.get(f"{base}/clip.mp4", params=long, headers=investigator)
+    assert (too_long.status_code, too_long.json()["code"]) == (422, "clip_too_long"), "re-encoded while one waits"
+
     for path, digest in stored.items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path.name} was changed"
     downloads = [data for action, _, data in _actions(runtime, "investigator") if action == "clip.download"]

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 NOT_RUNNING = "recording was not running (the platform was stopped or restarted)"
 MAX_CLIP = timedelta(hours=2)
+MAX_MASKED_DOWNLOAD = timedelta(minutes=10)
+"""A masked clip is encoded again while its viewer waits (1080p: about real time on two cores)."""
 STALE_WRITE_S = 60.0
 REPAINTED_KEPT = 8
 """Masked playback segments kept encoded (a player asks for each one's two parts, and may seek back)."""
@@ -265,6 +267,12 @@ class RecordingService:
         if end - start > MAX_CLIP:
             raise InvalidInputError(
                 "a clip may last at most 2 hours; export longer spans as a case", code="clip_too_long"
+            )
+        if masks and username is not None and end - start > MAX_MASKED_DOWNLOAD:
+            raise InvalidInputError(
+                "a clip with privacy masks is re-encoded while you wait: at most 10 minutes; export longer spans "
+                "(made in the background) / 带隐私遮挡的片段最长 10 分钟，更长请导出",
+                code="clip_too_long",
             )
         found = self.recordings(camera_id, start, end)
         pieces = [SegmentPiece(self._root / s.storage_key, s.start) for s in found.segments]
