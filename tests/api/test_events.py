@@ -40,3 +40,17 @@ def test_the_stream_needs_a_valid_token(client: TestClient) -> None:
         answer = socket.receive_json()
     assert answer["type"] == "error"
     assert answer["code"] == "bad_token"
+
+
+def test_times_beyond_the_calendar_are_refused(client: TestClient, auth: dict[str, str]) -> None:
+    """Regression: ``end=0001-01-01T00:00:00Z`` answered 500 (the default start, a day earlier, left the
+    calendar); times outside 1970–8999 are now refused as invalid."""
+    for params in (
+        {"end": "0001-01-01T00:00:00Z"},
+        {"start": "0001-01-01T00:30:00+05:00", "end": "0001-01-01T01:00:00+05:00"},
+        {"start": "9999-12-31T20:00:00-12:00"},
+    ):
+        answer = client.get("/api/v1/events", params=params, headers=auth)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "invalid_request"
+    assert client.get("/api/v1/events", params={"end": "1970-01-02T00:00:00Z"}, headers=auth).json() == []

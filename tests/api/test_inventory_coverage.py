@@ -151,6 +151,21 @@ def test_mixed_encodings_line_by_line(client: TestClient, auth: dict[str, str]) 
     assert names == {"东门", "西门"}
 
 
+def test_lines_that_are_not_csv_are_rejected_row_by_row(client: TestClient, auth: dict[str, str]) -> None:
+    """Regression: a bare CR outside quotes (``\\r0``) or a cell past the csv module's size limit made the import
+    answer 500 (csv.Error); now that line is rejected and the rest imported, and such a header refuses the file."""
+    _upload(client, auth, "/api/v1/areas/import", "code,name,level,parent_code\n320100,市,city,\n".encode())
+    data = b"name,area_code\n" + b"a\rb,320100\n" + b"x" * 200_000 + b",320100\n" + "东门,320100\n".encode()
+    report = _upload(client, auth, "/api/v1/cameras/import", data)
+    assert report["imported"] == 1
+    assert [(r["row"], r["column"]) for r in report["rejected"]] == [(2, "*"), (3, "*")]
+    assert "not CSV" in report["rejected"][0]["reason"]
+    for path in ("/api/v1/cameras/import", "/api/v1/sites/import", "/api/v1/areas/import"):
+        headless = client.post(path, files={"file": ("f.csv", b"\r0")}, headers=auth)
+        assert headless.status_code == 422, headless.text
+        assert headless.json()["code"] == "bad_table_file"
+
+
 def test_history_keeps_one_row_per_day(
     client: TestClient, auth: dict[str, str], city: Inventory, runtime: Runtime
 ) -> None:

@@ -225,3 +225,25 @@ def test_a_rule_zone_named_in_the_text_finds_the_tracks_that_entered_it(
     refused = client.patch(f"/api/v1/cameras/{gate.id}", json={"analytics": bad}, headers=auth)
     assert refused.status_code == 422
     assert "without commas" in refused.text
+
+
+def test_an_example_picture_with_characters_outside_base64_is_refused(client: TestClient, auth: dict[str, str]) -> None:
+    """Regression: ``image_base64`` holding a character outside ASCII ("\\x80") made the server answer 500, since
+    base64 decoding raises a plain ValueError for it, not binascii.Error."""
+    for garbled in ("\x80", "图片", "aGVsbG8=\u00e9"):
+        answer = client.post("/api/v1/search", json={"image_base64": garbled, **REASON}, headers=auth)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "bad_image"
+
+
+def test_times_beyond_the_calendar_are_refused(client: TestClient, auth: dict[str, str]) -> None:
+    """Regression: a start or end in year 1 or 9999 answered 500 (the default period or the change to UTC left the
+    calendar); times outside 1970–8999 are now refused as invalid."""
+    for period in (
+        {"end": "0001-01-01T01:00:00+05:00"},
+        {"start": "0001-01-01T00:30:00+05:00", "end": "0001-01-01T01:00:00+05:00"},
+        {"start": "9999-12-31T20:00:00-12:00", "end": "9999-12-31T23:00:00-12:00"},
+    ):
+        answer = client.post("/api/v1/search", json={"text": "person", **period, **REASON}, headers=auth)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] in ("start", "end")

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sharpeyes import __version__
 from sharpeyes.api.access import authorized
 from sharpeyes.api.deps import current_user_dependency, media_user_dependency
+from sharpeyes.api.limits import BodyLimitMiddleware, BodyLimits
 from sharpeyes.api.problems import install_problem_handlers
 from sharpeyes.api.routers.areas import areas_router, sites_router
 from sharpeyes.api.routers.audit import audit_router
@@ -66,7 +67,8 @@ def create_app(settings: Settings, services: Services, workers: Sequence[Backgro
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_upload_limit(settings.imports.max_upload_mb))
+    app.middleware("http")(_security_headers)  # added after: its headers go on refusals of the limits too
     if settings.server.https:
         app.middleware("http")(_strict_transport)
     current_user = current_user_dependency(services.accounts)

@@ -35,7 +35,7 @@ class CameraDraft:
 
 def checked(draft: CameraDraft) -> CameraDraft:
     """The draft normalised (trimmed, empty → None), or ``InvalidInputError`` naming the field."""
-    name = draft.name.strip()
+    name = (draft.name or "").strip()  # a change may carry null for it
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInputError(f"name: give 1 to {MAX_NAME_LENGTH} characters", code="bad_camera_name", field="name")
     camera_id = (draft.id or "").strip() or None

@@ -264,6 +264,7 @@ class RecordingService:
         """An MP4 file of the range in a new temporary directory; the caller removes the directory. Downloaded by
         ``username``, it is audited. With privacy ``masks`` or a visible ``watermark`` line it is encoded again
         with them painted in; otherwise the camera's own packets are copied."""
+        check_range(start, end)
         if end - start > MAX_CLIP:
             raise InvalidInputError(
                 "a clip may last at most 2 hours; export longer spans as a case", code="clip_too_long"

@@ -52,8 +52,8 @@ def read_table(
             field=sorted(missing)[0],
         )
     for number, cells in enumerate(rows, start=2):
-        if isinstance(cells, _Undecodable):
-            yield TableRow(number, {}, ("*", "the line is neither UTF-8 nor GB18030 text / 无法识别的编码"))
+        if isinstance(cells, _Unreadable):
+            yield TableRow(number, {}, ("*", cells.reason))
             continue
         if not any(cell.strip() for cell in cells):
             continue
@@ -78,8 +78,15 @@ def _header_key(cell: str) -> str:
     return cell.strip().lstrip("\ufeff").strip().lower()
 
 
-class _Undecodable(list[str]):
-    """A CSV line that decodes as neither UTF-8 nor GB18030."""
+class _Unreadable(list[str]):
+    """A CSV line that cannot be read: not UTF-8 nor GB18030 text, or not CSV (``reason`` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+UNDECODABLE = "the line is neither UTF-8 nor GB18030 text / 无法识别的编码"
 
 
 def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
@@ -98,11 +105,16 @@ def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
 
 
 def _csv_rows(stream: IO[bytes]) -> Iterator[list[str]]:
-    for cells in csv.reader(_decoded_lines(stream)):
-        if cells == ["\x00undecodable"]:
-            yield _Undecodable()
-        else:
-            yield cells
+    reader = csv.reader(_decoded_lines(stream))
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # a bare CR outside quotes, a cell past the size limit: this line only
+            yield _Unreadable(f"the line is not CSV ({err}) / 无法解析的行")
+            continue
+        yield _Unreadable(UNDECODABLE) if cells == ["\x00undecodable"] else cells
 
 
 def _xlsx_rows(stream: IO[bytes], source_name: str) -> Iterator[list[str]]:

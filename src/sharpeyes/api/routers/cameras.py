@@ -7,7 +7,14 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 
 from sharpeyes.api.schemas.analysis import AnalysisPlanOut
 from sharpeyes.api.schemas.cameras import CameraCreate, CameraOut, CameraPatch
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, LiftMasksQuery, Problem, ProfileQuery, ReasonQuery
+from sharpeyes.api.schemas.common import (
+    PROBLEM_RESPONSES,
+    ROW_ID_MAX,
+    LiftMasksQuery,
+    Problem,
+    ProfileQuery,
+    ReasonQuery,
+)
 from sharpeyes.api.schemas.imports import ImportReportOut
 from sharpeyes.api.schemas.recordings import RecordingPlanOut
 from sharpeyes.api.uploads import check_upload
@@ -44,7 +51,7 @@ def cameras_router(
     def list_cameras(
         user: Annotated[User, Depends(current_user)],
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=ROW_ID_MAX)] = 0,
     ) -> list[CameraOut]:
         """The cameras the user may see (a scoped role: those of its scope only)."""
         if not user.scoped:

@@ -9,12 +9,12 @@ the list). Errors come as
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, LiftMasksQuery, ReasonQuery, RowIdPath
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, LiftMasksQuery, Moment, ReasonQuery, RowIdPath
 from sharpeyes.api.schemas.events import EventOut
 from sharpeyes.api.sockets import pump, refuse, signed_in_hello
 from sharpeyes.core.clock import utcnow
@@ -43,8 +43,8 @@ def events_router(
     def list_events(
         user: Annotated[User, Depends(current_user)],
         camera_id: Annotated[str | None, Query(description="Only this camera's events.")] = None,
-        start: Annotated[datetime | None, Query(description="ISO 8601 with offset; default a day ago.")] = None,
-        end: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now.")] = None,
+        start: Annotated[Moment | None, Query(description="ISO 8601 with offset; default a day ago.")] = None,
+        end: Annotated[Moment | None, Query(description="ISO 8601 with offset; default now.")] = None,
         type: Annotated[list[EventType] | None, Query(description="Only these types (repeat to give more).")] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[EventOut]:

@@ -4,7 +4,6 @@ device's own with ``source=device``), and clips."""
 import asyncio
 import shutil
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,7 +11,15 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from sharpeyes.api.deps import client_address, media_token
-from sharpeyes.api.schemas.common import HLS_TYPE, PROBLEM_RESPONSES, LiftMasksQuery, Problem, ReasonQuery
+from sharpeyes.api.schemas.common import (
+    HLS_TYPE,
+    PROBLEM_RESPONSES,
+    LiftMasksQuery,
+    Moment,
+    Problem,
+    ReasonQuery,
+    RowIdPath,
+)
 from sharpeyes.api.schemas.health import HealthOut, QualityOut
 from sharpeyes.api.schemas.recordings import (
     DeviceRecordingOut,
@@ -31,8 +38,8 @@ from sharpeyes.services.privacy import PrivacyService
 from sharpeyes.services.quality import QualityService
 from sharpeyes.services.recordings import RecordingService
 
-Start = Annotated[datetime, Query(description="ISO 8601 with offset, e.g. 2026-11-29T08:00:00+08:00.")]
-End = Annotated[datetime, Query(description="ISO 8601 with offset.")]
+Start = Annotated[Moment, Query(description="ISO 8601 with offset, e.g. 2026-11-29T08:00:00+08:00.")]
+End = Annotated[Moment, Query(description="ISO 8601 with offset.")]
 Source = Annotated[
     Literal["platform", "device"],
     Query(description="platform: what this platform recorded; device: what the camera's GB/T 28181 device keeps."),
@@ -131,7 +138,7 @@ def camera_media_router(
     @router.get("/segments/{segment_id}/{part}", response_class=Response)
     def segment_part(
         camera_id: str,
-        segment_id: int,
+        segment_id: RowIdPath,
         part: str,
         user: Annotated[User, Depends(media_user)],
         lift_masks: LiftMasksQuery = False,

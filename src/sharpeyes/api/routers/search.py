@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Response
 
-from sharpeyes.api.schemas.common import PROBLEM_RESPONSES
+from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, RowIdPath
 from sharpeyes.api.schemas.search import SearchIn, SearchOut, SearchResultOut
 from sharpeyes.core.errors import NotFoundError
 from sharpeyes.services.access import AccessService
@@ -44,7 +44,7 @@ def search_router(search: SearchService, current_user: Callable[..., User], acce
     @router.get(
         "/tracks/{track_id}/thumbnail.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
     )
-    def thumbnail(track_id: int, user: Annotated[User, Depends(current_user)]) -> Response:
+    def thumbnail(track_id: RowIdPath, user: Annotated[User, Depends(current_user)]) -> Response:
         """The track's best picture (each view is written to the audit log)."""
         if not access.camera_visible(user, search.camera_of(track_id)):
             raise NotFoundError(f"no track {track_id} / 找不到该轨迹", code="track_not_found")  # as for a missing one

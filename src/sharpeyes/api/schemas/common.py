@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from sharpeyes.core.cameras import Profile
+from sharpeyes.core.clock import as_utc
 
 
 class Problem(BaseModel):
@@ -36,6 +38,20 @@ CameraStatusOut = Literal["connecting", "online", "idle", "offline", "error", "n
 ProfileQuery = Annotated[
     Profile, Query(description="main (主码流) or sub (子码流; the main stream when the camera has none).")
 ]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_reach(moment: datetime) -> datetime:
+    if not EARLIEST <= as_utc(moment) < LATEST:
+        raise ValueError("give a time from 1970 to 8999 / 时间超出范围")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_within_reach)]
+"""A time a person asks about (the start or end of a period): 1970 to 8999, where default periods and time zone
+changes around it cannot leave the calendar."""
 
 ROW_ID_MAX = 2**63 - 1
 """The largest id a stored row can have (a signed 64-bit integer): larger ones cannot even be looked up."""

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sharpeyes.api.schemas.common import Moment
 from sharpeyes.core.masks import MaskPolygon
 from sharpeyes.services.exports import ExportJob, ExportRequest
 
@@ -25,8 +26,8 @@ class ExportIn(BaseModel):
     )
 
     camera_id: str = Field(max_length=64)
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     case_id: str | None = Field(None, max_length=64)
     reason: str = Field(min_length=1, max_length=500, description="Why it is exported (kept in the package).")
     lift_masks: bool = Field(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sharpeyes.api.schemas.common import ROW_ID_MAX, Moment
 from sharpeyes.core.errors import InvalidInputError
 from sharpeyes.services.search import SearchRequest
 
@@ -19,8 +19,8 @@ class SearchIn(BaseModel):
     )
     area: str | None = Field(None, max_length=32, description="Only cameras in this area (code) or below it.")
     camera_ids: list[str] = Field(default_factory=list, max_length=1000)
-    start: datetime | None = Field(None, description="ISO 8601 with offset; default from the text, else a week ago.")
-    end: datetime | None = None
+    start: Moment | None = Field(None, description="ISO 8601 with offset; default from the text, else a week ago.")
+    end: Moment | None = None
     classes: list[str] = Field(default_factory=list, max_length=20, description="COCO class names.")
     case_id: str | None = Field(None, max_length=64, description="The case the search serves (案件编号).")
     reason: str | None = Field(None, max_length=500, description="Or the written reason (事由).")
@@ -28,12 +28,12 @@ class SearchIn(BaseModel):
     image_base64: str | None = Field(
         None, max_length=14_000_000, description="An example picture (JPEG, PNG…, at most 10 MB): look-alikes first."
     )
-    track_id: int | None = Field(None, description="Or a track whose picture is the example.")
+    track_id: int | None = Field(None, ge=1, le=ROW_ID_MAX, description="Or a track whose picture is the example.")
 
     def to_request(self) -> SearchRequest:
         try:
             image = base64.b64decode(self.image_base64, validate=True) if self.image_base64 else None
-        except binascii.Error as err:
+        except ValueError as err:  # binascii.Error, or characters outside ASCII
             raise InvalidInputError(
                 f"image_base64 is not base64 ({err})", code="bad_image", field="image_base64"
             ) from err
