@@ -336,3 +336,20 @@ def test_a_token_is_dead_after_logout(client: TestClient) -> None:
     assert revoked["code"] == "bad_token"
     assert client.get("/api/v1/cameras", headers=headers).status_code == 401
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 401
+
+
+def test_refused_credentials_are_audited_once_per_address_without_themselves(
+    client: TestClient, runtime: Runtime
+) -> None:
+    forged = FORGED["alg none"]
+    for _ in range(5):
+        assert client.get("/api/v1/cameras", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    with client.websocket_connect("/api/v1/events/live") as socket:
+        socket.send_text(json.dumps({"token": forged}))
+        assert socket.receive_json()["code"] == "bad_token"
+    assert client.get("/api/v1/cameras/x/live/0.m4s", params={"ticket": "forged.ticket"}).status_code == 401
+    records = runtime.services.audit.find(action="token.refused", limit=10)
+    assert sorted(r.data["reason"] for r in records) == ["bad_ticket", "bad_token"], "one per reason while it lasts"
+    assert all(r.data["address"] == "testclient" for r in records)
+    assert forged not in json.dumps([r.data for r in records])
+    assert runtime.services.audit.verify().intact

@@ -16,8 +16,10 @@ _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /
 def current_user_dependency(accounts: AccountService) -> Callable[..., User]:
     """A dependency that answers 401 unless the request carries a valid bearer token."""
 
-    def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
-        return _signed_in(accounts, _bearer_token(credentials))
+    def current_user(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> User:
+        return _signed_in(accounts, _bearer_token(credentials), client_address(request))
 
     return current_user
 
@@ -35,11 +37,16 @@ def media_user_dependency(accounts: AccountService, tickets: MediaTickets) -> Ca
             str | None, Query(description="A media ticket from a playlist's URIs (this camera and viewer only).")
         ] = None,
     ) -> User:
+        address = client_address(request)
         if token:
-            return _signed_in(accounts, token)
+            return _signed_in(accounts, token, address)
         if ticket:
-            return tickets.redeem(ticket, str(request.path_params.get("camera_id", "")), client_address(request))
-        return _signed_in(accounts, None)
+            try:
+                return tickets.redeem(ticket, str(request.path_params.get("camera_id", "")), address)
+            except AuthenticationError as err:
+                accounts.refused(address, err.code)
+                raise
+        return _signed_in(accounts, None, address)
 
     return media_user
 
@@ -74,7 +81,8 @@ def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | Non
     return credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
 
 
-def _signed_in(accounts: AccountService, token: str | None) -> User:
+def _signed_in(accounts: AccountService, token: str | None, address: str) -> User:
+    """The user ``token`` stands for; a refused token is audited with the ``address`` it came from."""
     if not token:
         raise AuthenticationError("sign in first: send Authorization: Bearer <token> / 请先登录", code="no_token")
-    return accounts.authenticate(token)
+    return accounts.authenticate(token, address)

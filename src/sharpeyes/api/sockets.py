@@ -27,7 +27,8 @@ async def signed_in_hello(
         hello = await asyncio.wait_for(websocket.receive_json(), FIRST_MESSAGE_S)
         if not isinstance(hello, dict):
             raise ValueError("not an object")
-        user = await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")))
+        address = websocket.client.host if websocket.client is not None else ""
+        user = await asyncio.to_thread(accounts.authenticate, str(hello.get("token", "")), address)
     except SharpEyesError as err:
         await refuse(websocket, err.code, err.message)
         return None

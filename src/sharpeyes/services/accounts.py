@@ -237,9 +237,20 @@ class AccountService:
                 raise NotFoundError(f"no API key {key_id}", code="api_key_not_found")
         self._audit.write(by, "api_key.revoke", "ok", {"key_id": key_id})
 
-    def authenticate(self, token: str) -> User:
-        """The user a login token or an API key stands for."""
-        return self.authenticate_digest(_digest(token))
+    def authenticate(self, token: str, address: str | None = None) -> User:
+        """The user a login token or an API key stands for. A refused one presented from ``address`` is audited
+        (``token.refused``: once per address and reason while it keeps coming)."""
+        try:
+            return self.authenticate_digest(_digest(token))
+        except AuthenticationError as err:
+            if address is not None:
+                self.refused(address, err.code)
+            raise
+
+    def refused(self, address: str, reason: str) -> None:
+        """Audit a credential (token, API key, media ticket) refused from ``address``; never the credential."""
+        self._audit.repeated("anonymous", "token.refused", "refused", f"{address}\x00{reason}",
+                             {"address": address, "reason": reason})  # fmt: skip
 
     def authenticate_digest(self, digest: str) -> User:
         """The user the login token or API key whose SHA-256 is ``digest`` stands for, while it is valid."""

@@ -57,20 +57,26 @@ class AuditTrail:
         self._key = key
         self._head_path = head_path
         self._lock = threading.Lock()
-        self._viewing: dict[tuple[str, str, str, str], float] = {}
+        self._repeating: dict[tuple[str, str, str, str], float] = {}
 
     def viewed(self, username: str, action: str, camera_id: str, data: dict[str, Any] | None = None) -> None:
         """A view that repeats while it lasts (a wall's snapshots every second, a live playlist every few): one
         record when it starts, none while the same user keeps viewing the same camera the same way, a new one after
         ``VIEW_GAP_S`` without."""
-        key, now = (username, action, camera_id, str((data or {}).get("via", ""))), time.monotonic()
+        way = str((data or {}).get("via", ""))
+        self.repeated(username, action, "ok", f"{camera_id}\x00{way}", {"camera_id": camera_id, **(data or {})})
+
+    def repeated(self, username: str, action: str, outcome: str, key: str, data: dict[str, Any]) -> None:
+        """Something that repeats while it lasts: one record when it starts, none while ``key`` comes again within
+        ``VIEW_GAP_S``, a new one after a gap that long."""
+        slot, now = (username, action, outcome, key), time.monotonic()
         with self._lock:
-            last = self._viewing.get(key)
-            self._viewing[key] = now
-            if len(self._viewing) > MOST_VIEWS:
-                self._viewing = {k: v for k, v in self._viewing.items() if now - v < VIEW_GAP_S}
+            last = self._repeating.get(slot)
+            self._repeating[slot] = now
+            if len(self._repeating) > MOST_VIEWS:
+                self._repeating = {k: v for k, v in self._repeating.items() if now - v < VIEW_GAP_S}
         if last is None or now - last >= VIEW_GAP_S:
-            self.write(username, action, "ok", {"camera_id": camera_id, **(data or {})})
+            self.write(username, action, outcome, data)
 
     def write(self, username: str, action: str, outcome: str, data: dict[str, Any]) -> AuditEntry:
         """Append one record (who, what, outcome, particulars), anchored and with the head moved to it."""
