@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/gb/superiors/{superior_id}"): "device.manage",
     ("GET", "/api/v1/users"): "user.manage",
     ("POST", "/api/v1/users"): "user.manage",
+    ("PATCH", "/api/v1/users/{username}"): "user.manage",
     ("GET", "/api/v1/api-keys"): "user.manage",
     ("POST", "/api/v1/api-keys"): "user.manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "user.manage",

@@ -21,6 +21,7 @@ class StoredUser:
     scope_areas: tuple[str, ...] = ()
     scope_cameras: tuple[str, ...] = ()
     scope_sites: tuple[int, ...] = ()
+    disabled: bool = False
 
 
 class UserRepository:
@@ -54,6 +55,12 @@ class UserRepository:
 
     def all(self) -> list[StoredUser]:
         return [_to_user(row) for row in self._db.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def update(self, user: StoredUser) -> None:
+        """Store ``user``'s role, scope and whether it is disabled."""
+        values = {"role": user.role, "scope_areas": list(user.scope_areas), "scope_cameras": list(user.scope_cameras),
+                  "scope_sites": list(user.scope_sites), "disabled": user.disabled}  # fmt: skip
+        self._db.execute(update(UserRow).where(UserRow.id == user.id).values(**values))
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self._db.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
@@ -97,6 +104,7 @@ def _to_user(row: UserRow) -> StoredUser:
         scope_areas=tuple(row.scope_areas or ()),
         scope_cameras=tuple(row.scope_cameras or ()),
         scope_sites=tuple(row.scope_sites or ()),
+        disabled=bool(row.disabled),
     )
 
 

@@ -45,6 +45,7 @@ class UserRow(Base):
     scope_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     scope_cameras: Mapped[list[str]] = mapped_column(JSON, default=list)
     scope_sites: Mapped[list[int]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(default=False, doc="kept for the audit trail; refused at sign-in")
 
 
 class ApiKeyRow(Base):

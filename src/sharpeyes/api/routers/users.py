@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from sharpeyes.api.schemas.common import PROBLEM_RESPONSES, RowIdPath
-from sharpeyes.api.schemas.users import ApiKeyIn, ApiKeyOut, UserIn, UserOut
+from sharpeyes.api.schemas.users import ApiKeyIn, ApiKeyOut, UserIn, UserOut, UserPatch
 from sharpeyes.core import roles
 from sharpeyes.services.accounts import AccountService, ApiKey, User
 
@@ -25,6 +25,22 @@ def users_router(accounts: AccountService, current_user: Callable[..., User]) ->
         scope = (tuple(body.scope_areas), tuple(body.scope_cameras), tuple(body.scope_sites))
         made = accounts.create_user(user.username, body.username, body.password, body.role, *scope)
         return _out(made)
+
+    @router.patch("/users/{username}")
+    def update(username: str, body: UserPatch, user: Annotated[User, Depends(current_user)]) -> UserOut:
+        """Change a user's role, scope or whether it is disabled (only the fields given). A new role or scope
+        applies from the user's next request; disabling revokes its tokens at once. Nobody disables or demotes
+        their own account. Audited with what changed."""
+        changed = accounts.update_user(
+            user.username,
+            username,
+            role=body.role,
+            scope_areas=None if body.scope_areas is None else tuple(body.scope_areas),
+            scope_cameras=None if body.scope_cameras is None else tuple(body.scope_cameras),
+            scope_sites=None if body.scope_sites is None else tuple(body.scope_sites),
+            disabled=body.disabled,
+        )
+        return _out(changed)
 
     @router.get("/api-keys")
     def api_keys() -> list[ApiKeyOut]:
@@ -59,5 +75,6 @@ def _out(user: User) -> UserOut:
         scope_areas=list(user.scope_areas),
         scope_cameras=list(user.scope_cameras),
         scope_sites=list(user.scope_sites),
+        disabled=user.disabled,
         permissions=sorted(roles.ROLES.get(user.role, frozenset())),
     )

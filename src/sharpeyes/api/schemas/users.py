@@ -32,6 +32,21 @@ class UserIn(BaseModel):
     )
 
 
+class UserPatch(BaseModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"role": "operator", "scope_areas": ["340203"]}, {"disabled": True}]},
+    )
+
+    role: str | None = Field(None, description="admin, supervisor, investigator, operator, auditor or owner.")
+    scope_areas: list[str] | None = Field(None, max_length=10_000)
+    scope_cameras: list[str] | None = Field(None, max_length=100_000)
+    scope_sites: list[int] | None = Field(None, max_length=100_000)
+    disabled: bool | None = Field(None, description="Disabled: refused at sign-in, its tokens revoked; kept.")
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -40,6 +55,7 @@ class UserOut(BaseModel):
     scope_areas: list[str]
     scope_cameras: list[str]
     scope_sites: list[int]
+    disabled: bool
     permissions: list[str]
 
 
