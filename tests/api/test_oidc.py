@@ -280,10 +280,12 @@ EXPECTED = IdTokenExpectation(ISSUER, CLIENT_ID, NONCE, frozenset({"RS256", "ES2
 PROVIDER_KEY = RSAKey.generate_key(2048, parameters={"kid": "provider-1"})
 OTHER_KEY = RSAKey.generate_key(2048)
 PUBLISHED = KeySet([RSAKey.import_key(PROVIDER_KEY.as_dict(private=False))])
+MINTED_AT = int(time.time())
+"""When the tokens below were made (at collection) and the time they are checked at, however much later that is."""
 
 
 def _claims(**changed: object) -> dict[str, object]:
-    now = int(time.time())
+    now = MINTED_AT
     claims: dict[str, object] = {"iss": ISSUER, "aud": [CLIENT_ID], "sub": "alice-sub", "iat": now,
                                  "exp": now + 300, "nonce": NONCE, "preferred_username": "alice"}  # fmt: skip
     claims.update(changed)
@@ -326,24 +328,24 @@ def _unsigned(claims: dict[str, object]) -> str:
         pytest.param(_signed(_claims(nonce="replayed-nonce")), "nonce claim", id="another nonce"),
         pytest.param(_signed(_claims(nonce=None)), "nonce", id="no nonce"),
         pytest.param(_signed(_claims(sub=None)), "sub", id="no subject"),
-        pytest.param(_signed(_claims(exp=int(time.time()) - 600)), "expired", id="expired"),
-        pytest.param(_signed(_claims(iat=int(time.time()) + 600)), "iat claim", id="issued in the future"),
+        pytest.param(_signed(_claims(exp=MINTED_AT - 600)), "expired", id="expired"),
+        pytest.param(_signed(_claims(iat=MINTED_AT + 600)), "iat claim", id="issued in the future"),
     ],
 )
 def test_id_tokens_that_do_not_hold_are_refused(id_token: str, reason: str) -> None:
     with pytest.raises(IdTokenError, match=reason):
-        check_id_token(id_token, PUBLISHED, EXPECTED, time.time())
+        check_id_token(id_token, PUBLISHED, EXPECTED, MINTED_AT)
 
 
 def test_a_token_by_a_key_the_provider_does_not_publish_asks_for_its_keys_again() -> None:
     with pytest.raises(UnknownSigningKeyError, match="does not publish"):
-        check_id_token(_signed(_claims(), OTHER_KEY, kid="rotated-2"), PUBLISHED, EXPECTED, time.time())
+        check_id_token(_signed(_claims(), OTHER_KEY, kid="rotated-2"), PUBLISHED, EXPECTED, MINTED_AT)
 
 
 def test_a_token_that_holds_is_accepted_within_the_leeway() -> None:
-    claims = _claims(aud=CLIENT_ID, exp=int(time.time()) - 30, azp=CLIENT_ID)
+    claims = _claims(aud=CLIENT_ID, exp=MINTED_AT - 30, azp=CLIENT_ID)
     for token in (_signed(claims), _signed(claims, kid="provider-1")):
-        accepted = check_id_token(token, PUBLISHED, EXPECTED, time.time())
+        accepted = check_id_token(token, PUBLISHED, EXPECTED, MINTED_AT)
         assert (accepted.subject, accepted.claims["preferred_username"]) == ("alice-sub", "alice")
 
 

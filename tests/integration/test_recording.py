@@ -99,7 +99,7 @@ def test_recording_playback_and_clip(client: TestClient, auth: dict[str, str], s
     lines = playlist.text.splitlines()
     assert lines[0] == "#EXTM3U"
     assert "#EXT-X-ENDLIST" in lines
-    media = [line for line in lines if line.endswith("media.m4s")]
+    media = [line for line in lines if "/media.m4s?ticket=" in line]
     assert len(media) >= 3
     first_id = segments[0]["id"]
     base = f"/api/v1/cameras/{camera_id}/segments/{first_id}"
