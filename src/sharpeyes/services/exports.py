@@ -119,7 +119,9 @@ class ExportService:
                 camera = require_camera(db, request.camera_id)
                 segments = RecordingRepository(db).segments(request.camera_id, request.start, request.end)
             watermark = _watermark(job.username, job.created_at, request.case_id) if request.watermark else None
-            clip = self._recordings.clip(request.camera_id, request.start, request.end, None, request.masks, watermark)
+            clip = self._recordings.clip(
+                request.camera_id, request.start, request.end, masks=request.masks, watermark=watermark
+            )
             shutil.move(clip, work / "clip.mp4")
             shutil.rmtree(clip.parent, ignore_errors=True)
             record = self._audit.write(job.username, "export.create", "ok", {"export_id": job.id,

@@ -162,6 +162,7 @@ class CascadeService:
             superior = SuperiorRepository(db).get(superior_id)
             camera = CameraRepository(db).get(channel_id)
             areas = {area.code: area for area in AreaRepository(db).all(with_boundaries=False)}
+            masks = PrivacyMaskRepository(db).masks(channel_id)
         if superior is None or camera is None or not self._offers(superior, camera.id, camera.area_code, areas):
             raise LookupError(f"channel {channel_id} is not offered to {superior_id}")
         ssrc = target.ssrc or f"0{self._settings.domain[3:8]}{next(_serials) % 10_000:04d}"
@@ -175,8 +176,6 @@ class CascadeService:
                 released = True
                 streams.release(session)
 
-        with self._sessions() as db:
-            masks = PrivacyMaskRepository(db).masks(camera.id)
         painter = FramePainter(masks) if masks else None  # a superior's viewers see the camera masked, too
         forwarder = Forwarder(session.relay, sender, f"gb-forward-{camera.id}-{superior_id}", release, painter)
         forwarder.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -60,11 +61,21 @@ class PlatformKey:
 
 def verify(public_pem: bytes, data: bytes, signature: str) -> bool:
     """Whether ``signature`` (base64) is the key's over ``data``."""
+    key = _public_key(public_pem)
+    if key is None:
+        return False
     try:
-        key = serialization.load_pem_public_key(public_pem)
-        if not isinstance(key, Ed25519PublicKey):
-            return False
         key.verify(base64.b64decode(signature, validate=True), data)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+@lru_cache(maxsize=8)
+def _public_key(public_pem: bytes) -> Ed25519PublicKey | None:
+    """The key a PEM holds, read once: a chain of records, or every media segment, is checked with the same key."""
+    try:
+        key = serialization.load_pem_public_key(public_pem)
+    except (ValueError, TypeError):
+        return None
+    return key if isinstance(key, Ed25519PublicKey) else None
